@@ -1,0 +1,63 @@
+// One error shape for every HTTP failure: {"error": {"code", "message", "field"?}}.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HTTP_STATUS, RunnelError, type ErrorCode } from "../../core/errors.js";
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; [extra: string]: unknown };
+}
+
+function body(code: ErrorCode, message: string, field?: string, extra: Record<string, unknown> = {}): ErrorBody {
+  return { error: { code, message, ...(field ? { field } : {}), ...extra } };
+}
+
+interface ValidationItem {
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Names the offending field as a path (`entries/2/payload`), the way a user reads it. */
+function validationField(item: ValidationItem): string {
+  const path = item.instancePath.replace(/^\//, "");
+  const missing = item.params.missingProperty as string | undefined;
+  const extra = item.params.additionalProperty as string | undefined;
+  const leaf = missing ?? extra;
+  if (leaf) return path ? `${path}/${leaf}` : leaf;
+  return path;
+}
+
+function fromValidation(error: FastifyError): ErrorBody {
+  const item = error.validation![0] as ValidationItem;
+  const field = validationField(item);
+  const where = error.validationContext ?? "body";
+  const extra = item.params.additionalProperty ? `unknown field '${item.params.additionalProperty as string}'` : undefined;
+  const message = extra ?? `${field || where} ${item.message ?? "is invalid"}`;
+  return body("RUNNEL_BAD_REQUEST", `${where}: ${message}`, field || undefined);
+}
+
+const FASTIFY_CODES: Record<string, [ErrorCode, number, string?]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ["RUNNEL_PAYLOAD_TOO_LARGE", 413, "the request body is larger than the limit"],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ["RUNNEL_UNSUPPORTED_MEDIA_TYPE", 415],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ["RUNNEL_BAD_REQUEST", 400, "the request body is empty; send JSON"],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ["RUNNEL_BAD_REQUEST", 400],
+};
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof RunnelError) {
+      const status = HTTP_STATUS[error.code];
+      return reply.status(status).send(body(error.code, error.message, error.field, error.details));
+    }
+    if (error.validation) return reply.status(400).send(fromValidation(error));
+    const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (known) return reply.status(known[1]).send(body(known[0], known[2] ?? error.message));
+    if (error instanceof SyntaxError || (error as { statusCode?: number }).statusCode === 400) {
+      return reply.status(400).send(body("RUNNEL_BAD_REQUEST", `the request body is not valid JSON: ${error.message}`));
+    }
+    request.log.error({ err: error }, "request failed");
+    return reply.status(500).send(body("RUNNEL_INTERNAL", "internal error"));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(body("RUNNEL_NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0]}`));
+  });
+}

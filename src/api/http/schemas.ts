@@ -1,0 +1,59 @@
+// Request schemas shared by routes, compiled once by Ajv at start-up.
+import { Type, type Static } from "@sinclair/typebox";
+import { NAME_PATTERN } from "../../core/names.js";
+import { PRIORITIES } from "../../core/types.js";
+
+export const Name = Type.String({ pattern: NAME_PATTERN });
+export const IdText = Type.String({ minLength: 1, maxLength: 64 });
+export const Ids = Type.Array(IdText, { minItems: 1, maxItems: 10_000 });
+
+export const StreamParams = Type.Object({ stream: Name });
+export const GroupParams = Type.Object({ stream: Name, group: Name });
+export const ConsumerParams = Type.Object({ stream: Name, group: Name, consumer: Name });
+
+export const Count = Type.Integer({ minimum: 1, maximum: 10_000 });
+export const Block = Type.Integer({ minimum: 0, maximum: 3_600_000 });
+export const Millis = Type.Integer({ minimum: 0 });
+
+/** CRITICAL, HIGH, NORMAL, LOW, or a number 0-10 (higher is more urgent; 5 is NORMAL). */
+export const PriorityInput = Type.Union([
+  Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
+  Type.Integer({ minimum: 0, maximum: 10 }),
+]);
+
+/** One entry as a JSON body: the Runnel names, with seed 000's `messageType` and `delaySeconds` accepted too. */
+export const EntryInput = Type.Object(
+  {
+    payload: Type.Unknown(),
+    id: Type.Optional(IdText),
+    type: Type.Optional(Type.String({ maxLength: 200 })),
+    messageType: Type.Optional(Type.String({ maxLength: 200 })),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    key: Type.Optional(Type.String({ maxLength: 1000 })),
+    messageGroup: Type.Optional(Type.String({ maxLength: 1000 })),
+    partition: Type.Optional(Type.Integer({ minimum: 0 })),
+    priority: Type.Optional(PriorityInput),
+    correlationId: Type.Optional(Type.String({ maxLength: 200 })),
+    causationId: Type.Optional(Type.String({ maxLength: 200 })),
+    messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    producerId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    delayMs: Type.Optional(Millis),
+    delaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    deliverAt: Type.Optional(Type.Union([Millis, Type.String({ minLength: 1, maxLength: 64 })])),
+  },
+  { additionalProperties: false, required: ["payload"] },
+);
+export type EntryInputT = Static<typeof EntryInput>;
+
+export const StreamOptions = Type.Object(
+  {
+    partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    maxLen: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+    maxAgeMs: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    maxDeliveries: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    deadLetterStream: Type.Optional(Type.Union([Name, Type.Null()])),
+    dedupeWindowMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type StreamOptionsT = Static<typeof StreamOptions>;

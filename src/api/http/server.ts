@@ -1,0 +1,59 @@
+// Builds the Fastify app: body parsing, validation, the error shape and every route module.
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import type { Engine } from "../../engine/index.js";
+import { DEFAULT_NAMESPACE, type HttpContext } from "./context.js";
+import { registerErrorHandling } from "./errors.js";
+import { deadLetterRoutes } from "./routes/dead-letters.js";
+import { groupRoutes } from "./routes/groups.js";
+import { healthRoutes } from "./routes/health.js";
+import { queueRoutes } from "./routes/queues.js";
+import { streamRoutes } from "./routes/streams.js";
+import { registerValidation } from "./validation.js";
+
+export interface HttpOptions {
+  /** Largest request body in bytes. */
+  bodyLimit: number;
+  logLevel: string;
+  version: string;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit,
+    routerOptions: { maxParamLength: 500 },
+    return503OnClosing: true,
+  });
+
+  // Any body is read as JSON (curl -d sends form encoding by default); the text is kept for payloads stored as sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (req, body, done) => {
+    const text = (body as string).trim();
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      const value: unknown = JSON.parse(text);
+      req.rawBody = text;
+      done(null, value);
+    } catch (error) {
+      const err = error as Error & { statusCode?: number };
+      err.statusCode = 400;
+      done(err, undefined);
+    }
+  });
+
+  registerValidation(app);
+  registerErrorHandling(app);
+  const ctx: HttpContext = { engine, namespaceOf: () => DEFAULT_NAMESPACE };
+  healthRoutes(app, ctx, options.version);
+  streamRoutes(app, ctx);
+  groupRoutes(app, ctx);
+  deadLetterRoutes(app, ctx);
+  queueRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,71 @@
+// Starts a Runnel node: the store, the engine and the HTTP listener, and stops them in the right order.
+import { readFileSync } from "node:fs";
+import type { Clock } from "../core/clock.js";
+import { Engine } from "../engine/index.js";
+import { createStore, type StoreOptions } from "../storage/index.js";
+import { buildHttpApp, DEFAULT_BODY_LIMIT } from "./http/server.js";
+
+export interface ServerOptions {
+  store: StoreOptions;
+  port?: number;
+  host?: string;
+  bodyLimit?: number;
+  logLevel?: string;
+  maxBlockMs?: number;
+  pollIntervalMs?: number;
+  clock?: Clock;
+}
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = "127.0.0.1";
+
+export interface RunningServer {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  engine: Engine;
+  /** Stops taking requests, lets in-flight ones finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const store = await createStore(options.store);
+  const engine = new Engine(store, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.maxBlockMs === undefined ? {} : { maxBlockMs: options.maxBlockMs }),
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+  });
+  const app = buildHttpApp(engine, {
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logLevel: options.logLevel ?? "info",
+    version: VERSION,
+  });
+  try {
+    await app.listen({ port: options.port ?? DEFAULT_PORT, host: options.host ?? DEFAULT_HOST });
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : (options.port ?? DEFAULT_PORT);
+  const host = options.host ?? DEFAULT_HOST;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    engine,
+    close() {
+      closing ??= (async () => {
+        // Blocked reads answer at once (empty) so in-flight requests can finish, then writes drain into the store.
+        engine.interrupt();
+        await app.close();
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}

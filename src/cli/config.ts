@@ -1,0 +1,86 @@
+// `runnel serve` configuration: flags win over environment variables, which win over defaults.
+import { parseArgs } from "node:util";
+import type { ServerOptions } from "../api/server.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../api/server.js";
+import { DEFAULT_BODY_LIMIT } from "../api/http/server.js";
+
+export const SERVE_HELP = `Usage: runnel serve [options]
+
+Serves Runnel over HTTP.
+
+Options (environment variable in brackets):
+  --port N               port to listen on [RUNNEL_PORT] (default ${DEFAULT_PORT})
+  --host ADDR            address to bind [RUNNEL_HOST] (default ${DEFAULT_HOST})
+  --store KIND           sqlite or postgres [RUNNEL_STORE] (default sqlite)
+  --data DIR             SQLite data folder [RUNNEL_DATA_DIR] (default ./data)
+  --durability MODE      SQLite: full (fsync every commit) or relaxed [RUNNEL_DURABILITY] (default full)
+  --database-url URL     PostgreSQL connection string [RUNNEL_DATABASE_URL]
+  --schema NAME          PostgreSQL schema [RUNNEL_PG_SCHEMA] (default runnel)
+  --pool-size N          PostgreSQL connections [RUNNEL_POOL_SIZE] (default 10)
+  --max-body BYTES       largest request body [RUNNEL_MAX_BODY] (default ${DEFAULT_BODY_LIMIT})
+  --max-block MS         longest blocking read [RUNNEL_MAX_BLOCK_MS] (default 60000)
+  --log-level LEVEL      fatal, error, warn, info, debug [RUNNEL_LOG_LEVEL] (default info)
+  -h, --help             show this help
+`;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function int(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
+  return n;
+}
+
+export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServerOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      store: { type: "string" },
+      data: { type: "string" },
+      durability: { type: "string" },
+      "database-url": { type: "string" },
+      schema: { type: "string" },
+      "pool-size": { type: "string" },
+      "max-body": { type: "string" },
+      "max-block": { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  const kind = values.store ?? env.RUNNEL_STORE ?? "sqlite";
+  const port = int(values.port ?? env.RUNNEL_PORT, "port", 0, 65535) ?? DEFAULT_PORT;
+  const common = {
+    port,
+    host: values.host ?? env.RUNNEL_HOST ?? DEFAULT_HOST,
+    bodyLimit: int(values["max-body"] ?? env.RUNNEL_MAX_BODY, "max-body", 1024, 1024 ** 3) ?? DEFAULT_BODY_LIMIT,
+    maxBlockMs: int(values["max-block"] ?? env.RUNNEL_MAX_BLOCK_MS, "max-block", 0, 3_600_000) ?? 60_000,
+    logLevel: values["log-level"] ?? env.RUNNEL_LOG_LEVEL ?? "info",
+  };
+  if (kind === "sqlite") {
+    const durability = values.durability ?? env.RUNNEL_DURABILITY ?? "full";
+    if (durability !== "full" && durability !== "relaxed") throw new ConfigError(`durability must be full or relaxed, got '${durability}'`);
+    return { ...common, store: { kind, dataDir: values.data ?? env.RUNNEL_DATA_DIR ?? "./data", durability } };
+  }
+  if (kind === "postgres") {
+    const url = values["database-url"] ?? env.RUNNEL_DATABASE_URL;
+    if (!url) throw new ConfigError("--store postgres needs --database-url (or RUNNEL_DATABASE_URL)");
+    const poolSize = int(values["pool-size"] ?? env.RUNNEL_POOL_SIZE, "pool-size", 1, 1000);
+    return {
+      ...common,
+      store: {
+        kind,
+        url,
+        schema: values.schema ?? env.RUNNEL_PG_SCHEMA ?? "runnel",
+        ...(poolSize === undefined ? {} : { poolSize }),
+      },
+    };
+  }
+  throw new ConfigError(`store must be sqlite or postgres, got '${kind}'`);
+}

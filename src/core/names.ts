@@ -1,0 +1,15 @@
+// Which names streams, groups, consumers and namespaces may have.
+import { BadRequestError } from "./errors.js";
+
+export const NAME_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,199}$";
+const NAME = new RegExp(NAME_PATTERN);
+
+export function checkName(value: unknown, field: string): string {
+  if (typeof value !== "string" || !NAME.test(value)) {
+    throw new BadRequestError(
+      `${field} must be 1-200 characters of letters, digits and _ . : @ - (not starting with . : @ -)`,
+      { field },
+    );
+  }
+  return value;
+}

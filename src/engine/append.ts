@@ -1,0 +1,142 @@
+// The append path inside a transaction: ids, partitions, idempotency, retention. Shared by appends and dead letters.
+import { BadRequestError, NotFoundError } from "../core/errors.js";
+import { nextAppendId, parseAppendId } from "../core/ids.js";
+import { partitionFor } from "../core/partition.js";
+import {
+  DEFAULT_PRIORITY,
+  DEFAULT_STREAM_CONFIG,
+  priorityLevel,
+  type AppendResult,
+  type Entry,
+  type NewEntry,
+  type StreamConfig,
+} from "../core/types.js";
+import type { StreamRecord, Tx } from "../storage/index.js";
+
+export interface AppendOutcome {
+  stream: StreamRecord;
+  results: AppendResult[];
+  /** How many entries were stored (duplicates are not). */
+  stored: number;
+}
+
+function dedupeKey(e: NewEntry): string | null {
+  if (e.messageId === undefined || e.messageId === null) return null;
+  return `${e.producerId ?? ""}\u0000${e.messageId}`;
+}
+
+export async function loadOrCreateStream(
+  tx: Tx,
+  namespace: string,
+  name: string,
+  now: number,
+  config: StreamConfig = DEFAULT_STREAM_CONFIG,
+): Promise<StreamRecord> {
+  return (await tx.streams.get(namespace, name, true)) ?? (await tx.streams.create(namespace, name, config, now));
+}
+
+export async function requireStream(tx: Tx, namespace: string, name: string, lock = false): Promise<StreamRecord> {
+  const stream = await tx.streams.get(namespace, name, lock);
+  if (!stream) throw new NotFoundError(`stream '${name}' does not exist`, { field: "stream" });
+  return stream;
+}
+
+/**
+ * Appends `inputs` to a stream (created when missing) as one atomic unit. `field` names the request field
+ * for error messages (`entries/3/id`).
+ */
+export async function appendInTx(
+  tx: Tx,
+  namespace: string,
+  name: string,
+  inputs: readonly NewEntry[],
+  now: number,
+  field = "entries",
+): Promise<AppendOutcome> {
+  const stream = await loadOrCreateStream(tx, namespace, name, now);
+  const { partitions, dedupeWindowMs } = stream.config;
+  const results: AppendResult[] = [];
+  const rows: Entry[] = [];
+  const seen = new Map<string, AppendResult>();
+
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
+    const at = inputs.length === 1 ? "" : `/${i}`;
+    const path = (leaf: string) => [field + at, leaf].filter(Boolean).join("/").replace(/^\//, "");
+    const key = dedupeKey(input);
+    if (key !== null) {
+      const hit = seen.get(key) ?? (await tx.entries.findDedupe(stream.id, key, now - dedupeWindowMs));
+      if (hit) {
+        results.push({ id: hit.id, partition: hit.partition, offset: hit.offset, duplicate: true });
+        continue;
+      }
+    }
+    const id = nextAppendId(stream.top, now, parseAppendId(input.id, path("id")), path("id"));
+    const partition = input.partition ?? partitionFor(input.key, partitions, stream.entriesAdded + rows.length);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+      throw new BadRequestError(`partition must be between 0 and ${partitions - 1}`, {
+        field: path("partition"),
+      });
+    }
+    const offset = stream.positions[partition]!;
+    stream.positions[partition] = offset + 1;
+    const level = priorityLevel(input.priority ?? DEFAULT_PRIORITY);
+    stream.levels |= 1 << level;
+    stream.top = id;
+    rows.push({
+      id,
+      partition,
+      offset,
+      key: input.key ?? null,
+      type: input.type ?? null,
+      headers: JSON.stringify(input.headers ?? {}),
+      payload: input.payload,
+      priority: level,
+      correlationId: input.correlationId ?? null,
+      causationId: input.causationId ?? null,
+      messageId: input.messageId ?? null,
+      timestamp: now,
+      deliverAt: input.deliverAt ?? null,
+    });
+    const result: AppendResult = { id, partition, offset, duplicate: false };
+    results.push(result);
+    if (key !== null) {
+      seen.set(key, result);
+      await tx.entries.saveDedupe(stream.id, key, result, now);
+    }
+  }
+
+  if (rows.length > 0) {
+    await tx.entries.insert(stream.id, rows);
+    await tx.streams.saveAppend(stream, rows.length);
+    stream.entriesAdded += rows.length;
+    stream.length += rows.length;
+    await applyRetention(tx, stream, now);
+  }
+  return { stream, results, stored: rows.length };
+}
+
+/** Trims by the stream's maxLen and maxAge; answers how many entries went. */
+export async function applyRetention(tx: Tx, stream: StreamRecord, now: number): Promise<number> {
+  let removed = 0;
+  const { maxLen, maxAgeMs } = stream.config;
+  if (maxAgeMs !== null) {
+    removed += await tx.entries.deleteBelow(stream.id, { ms: Math.max(0, now - maxAgeMs), seq: 0 });
+  }
+  if (maxLen !== null && stream.length - removed > maxLen) {
+    removed += await trimToLength(tx, stream.id, stream.length - removed, maxLen);
+  }
+  if (removed > 0) {
+    await tx.streams.addLength(stream.id, -removed);
+    stream.length -= removed;
+  }
+  return removed;
+}
+
+/** Deletes the oldest entries until `maxLen` remain; does not touch the length counter. */
+export async function trimToLength(tx: Tx, streamId: number, length: number, maxLen: number): Promise<number> {
+  const excess = length - maxLen;
+  if (excess <= 0) return 0;
+  const boundary = await tx.entries.idAtPosition(streamId, excess - 1);
+  return boundary ? tx.entries.deleteUpTo(streamId, boundary) : 0;
+}

@@ -1,0 +1,226 @@
+// Group delivery inside a transaction: read new entries by priority, re-read own pending, claim.
+import { compareIds, type StreamId } from "../core/ids.js";
+import type { Entry } from "../core/types.js";
+import type { DeferredRecord, DeliveryHistoryItem, GroupRecord, PendingRecord, StreamRecord, Tx } from "../storage/index.js";
+import { deadLetter } from "./dead-letters.js";
+
+/** An entry handed to a consumer; `entry` is null when it was deleted while pending. */
+export interface Delivery {
+  id: StreamId;
+  entry: Entry | null;
+  deliveryCount: number;
+}
+
+export interface ReadNewResult {
+  deliveries: Delivery[];
+  /** The earliest time a deferred entry becomes due, if any is waiting. */
+  nextDue: number | null;
+}
+
+/** How many rows past `count` one scan may look at to step over delayed entries. */
+const SCAN_ROUNDS = 8;
+
+interface Scan {
+  partition: number;
+  level: number;
+  cursor: StreamId;
+  rows: Entry[];
+}
+
+interface Candidate {
+  entry: Entry;
+  deferred?: DeferredRecord;
+}
+
+function byPriorityThenId(a: Candidate, b: Candidate): number {
+  return b.entry.priority - a.entry.priority || compareIds(a.entry.id, b.entry.id);
+}
+
+export function historyWith(prev: { history: DeliveryHistoryItem[] | null; consumer: string; deliveredAt: number }) {
+  return [...(prev.history ?? []), { consumer: prev.consumer, at: prev.deliveredAt }];
+}
+
+function levelsOf(stream: StreamRecord): number[] {
+  const levels: number[] = [];
+  for (let level = 3; level >= 0; level--) if (stream.levels & (1 << level)) levels.push(level);
+  return levels;
+}
+
+/**
+ * Delivers up to `count` entries the group has not seen (plus due deferred ones), highest priority first and,
+ * within a priority, oldest first. Entries whose deliverAt is still ahead are set aside as deferred.
+ */
+export async function readNew(
+  tx: Tx,
+  stream: StreamRecord,
+  group: GroupRecord,
+  consumer: string,
+  count: number,
+  now: number,
+  noAck: boolean,
+): Promise<ReadNewResult> {
+  const { maxDeliveries } = stream.config;
+  const candidates: Candidate[] = [];
+  let settled = 0;
+
+  for (const d of await tx.groups.dueDeferred(stream.id, group.name, now, count)) {
+    const entry = await tx.entries.get(stream.id, d.id);
+    if (!entry) {
+      await tx.groups.undefer(stream.id, group.name, d.id);
+      settled++;
+    } else if (maxDeliveries !== null && d.deliveryCount >= maxDeliveries) {
+      await tx.groups.undefer(stream.id, group.name, d.id);
+      await deadLetter(tx, stream, group.name, entry, d.history ?? [], "max-deliveries", now);
+      settled++;
+    } else {
+      candidates.push({ entry, deferred: d });
+    }
+  }
+
+  const cursors = new Map<string, StreamId>();
+  for (const c of await tx.groups.cursors(stream.id, group.name)) cursors.set(`${c.partition}:${c.priority}`, c.id);
+  const scans: Scan[] = [];
+  for (const level of levelsOf(stream)) {
+    if (candidates.filter((c) => c.entry.priority >= level).length >= count) break;
+    for (let partition = 0; partition < stream.config.partitions; partition++) {
+      const cursor = cursors.get(`${partition}:${level}`) ?? group.start;
+      const scan: Scan = { partition, level, cursor, rows: [] };
+      let after = cursor;
+      for (let round = 0; round < SCAN_ROUNDS; round++) {
+        const rows = await tx.entries.scanLevel(stream.id, partition, level, after, count);
+        scan.rows.push(...rows);
+        const ready = rows.filter((e) => e.deliverAt === null || e.deliverAt <= now);
+        for (const entry of ready) candidates.push({ entry });
+        if (ready.length > 0 || rows.length < count) break;
+        after = rows[rows.length - 1]!.id;
+      }
+      if (scan.rows.length > 0) scans.push(scan);
+    }
+  }
+
+  candidates.sort(byPriorityThenId);
+  const taken = candidates.slice(0, count);
+  const takenIds = new Set(taken.map((c) => `${c.entry.id.ms}-${c.entry.id.seq}`));
+  const deliveries: Delivery[] = [];
+  let last = group.lastDelivered;
+  let fresh = 0;
+
+  for (const c of taken) {
+    const deliveryCount = (c.deferred?.deliveryCount ?? 0) + 1;
+    if (c.deferred) await tx.groups.undefer(stream.id, group.name, c.entry.id);
+    else {
+      fresh++;
+      if (compareIds(c.entry.id, last) > 0) last = c.entry.id;
+    }
+    if (noAck) settled++;
+    else {
+      await tx.pending.add(stream.id, group.name, {
+        id: c.entry.id,
+        partition: c.entry.partition,
+        consumer,
+        deliveredAt: now,
+        deliveryCount,
+        history: c.deferred?.history ?? null,
+      });
+    }
+    deliveries.push({ id: c.entry.id, entry: c.entry, deliveryCount });
+  }
+
+  // A cursor moves over the leading run of its scan that was delivered or set aside as delayed.
+  for (const scan of scans) {
+    let cursor = scan.cursor;
+    for (const e of scan.rows) {
+      const delayed = e.deliverAt !== null && e.deliverAt > now;
+      if (delayed) {
+        await tx.groups.defer(stream.id, group.name, {
+          id: e.id,
+          partition: e.partition,
+          priority: e.priority,
+          dueAt: e.deliverAt!,
+          deliveryCount: 0,
+          history: null,
+        });
+      } else if (!takenIds.has(`${e.id.ms}-${e.id.seq}`)) break;
+      cursor = e.id;
+    }
+    if (compareIds(cursor, scan.cursor) !== 0) {
+      await tx.groups.saveCursor(stream.id, group.name, { partition: scan.partition, priority: scan.level, id: cursor });
+    }
+  }
+
+  if (fresh > 0 || settled > 0) await tx.groups.recordDelivered(stream.id, group.name, last, fresh, settled);
+  await tx.groups.touchConsumer(stream.id, group.name, consumer, now, deliveries.length > 0);
+  const nextDue = deliveries.length > 0 ? null : await tx.groups.nextDeferredDue(stream.id, group.name);
+  return { deliveries, nextDue };
+}
+
+/** A consumer re-reads its own pending entries after `after`; each read counts as a delivery. */
+export async function readOwnPending(
+  tx: Tx,
+  stream: StreamRecord,
+  group: GroupRecord,
+  consumer: string,
+  after: StreamId,
+  count: number,
+  now: number,
+): Promise<Delivery[]> {
+  const rows = await tx.pending.ofConsumer(stream.id, group.name, consumer, after, count);
+  const out: Delivery[] = [];
+  for (const p of rows) {
+    const entry = (await tx.entries.get(stream.id, p.id)) ?? null;
+    const deliveryCount = p.deliveryCount + 1;
+    await tx.pending.add(stream.id, group.name, { ...p, deliveredAt: now, deliveryCount, history: historyWith(p) });
+    out.push({ id: p.id, entry, deliveryCount });
+  }
+  await tx.groups.touchConsumer(stream.id, group.name, consumer, now, out.length > 0);
+  return out;
+}
+
+export interface ClaimOptions {
+  /** Set the idle time of claimed entries to this instead of 0. */
+  idleMs?: number;
+  /** Set the last delivery time to this instead of now. */
+  timeMs?: number;
+  /** Set the delivery count to this instead of incrementing it. */
+  retryCount?: number;
+  /** Do not count this as a delivery (Redis JUSTID). */
+  justId?: boolean;
+}
+
+export type ClaimOutcome = { kind: "claimed"; delivery: Delivery } | { kind: "deleted" } | { kind: "dead" };
+
+/** Transfers one pending entry to `consumer`; a deleted entry leaves the PEL, one past maxDeliveries is dead-lettered. */
+export async function claimOne(
+  tx: Tx,
+  stream: StreamRecord,
+  group: string,
+  p: PendingRecord,
+  consumer: string,
+  now: number,
+  options: ClaimOptions,
+): Promise<ClaimOutcome> {
+  const entry = await tx.entries.get(stream.id, p.id);
+  if (!entry) {
+    await tx.pending.remove(stream.id, group, p.id);
+    await tx.groups.addSettled(stream.id, group, 1);
+    return { kind: "deleted" };
+  }
+  const deliveryCount = options.retryCount ?? (options.justId ? p.deliveryCount : p.deliveryCount + 1);
+  const { maxDeliveries } = stream.config;
+  if (!options.justId && maxDeliveries !== null && deliveryCount > maxDeliveries) {
+    await tx.pending.remove(stream.id, group, p.id);
+    await tx.groups.addSettled(stream.id, group, 1);
+    await deadLetter(tx, stream, group, entry, historyWith(p), "max-deliveries", now);
+    return { kind: "dead" };
+  }
+  const deliveredAt = options.timeMs ?? now - (options.idleMs ?? 0);
+  await tx.pending.add(stream.id, group, {
+    id: p.id,
+    partition: p.partition,
+    consumer,
+    deliveredAt,
+    deliveryCount,
+    history: historyWith(p),
+  });
+  return { kind: "claimed", delivery: { id: p.id, entry, deliveryCount } };
+}

@@ -1,0 +1,352 @@
+// Consumer groups with Redis semantics: create, read (blocking), ack, nack, pending, claim, auto-claim.
+import { BadRequestError, ConflictError, NotFoundError } from "../core/errors.js";
+import { MAX_ID, MIN_ID, nextOf, parseId, type StreamId } from "../core/ids.js";
+import { checkName } from "../core/names.js";
+import type { PendingDetail, PendingSummary } from "../core/types.js";
+import type { ConsumerRecord, GroupRecord, StreamRecord, Tx } from "../storage/index.js";
+import { loadOrCreateStream, requireStream } from "./append.js";
+import { waitForChange, type EngineContext } from "./context.js";
+import { claimOne, historyWith, readNew, readOwnPending, type ClaimOptions, type Delivery } from "./delivery.js";
+import { Hub } from "./hub.js";
+import { lagOf, MAX_COUNT, type GroupSummary } from "./streams.js";
+
+export interface GroupReadOptions {
+  count: number;
+  /** `>` for entries never delivered to the group, or an id to re-read the consumer's own pending entries after it. */
+  id?: string;
+  block?: number | undefined;
+  noAck?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface GroupInfo extends GroupSummary {
+  stream: string;
+  consumerList: (ConsumerRecord & { idleMs: number; inactiveMs: number | null })[];
+  createdAt: number;
+}
+
+export interface AutoClaimResult {
+  next: StreamId;
+  claimed: Delivery[];
+  deleted: StreamId[];
+}
+
+export interface PendingQuery {
+  start?: StreamId;
+  end?: StreamId;
+  count: number;
+  consumer?: string;
+  minIdleMs?: number;
+}
+
+async function requireGroup(tx: Tx, stream: StreamRecord, name: string, lock = false): Promise<GroupRecord> {
+  const group = await tx.groups.get(stream.id, name, lock);
+  if (!group) throw new NotFoundError(`group '${name}' does not exist on stream '${stream.name}'`, { field: "group" });
+  return group;
+}
+
+export class GroupsService {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly blockFor: (block: number | undefined) => number,
+  ) {}
+
+  /**
+   * XGROUP CREATE. `startId` is `0` (every entry), `$` (only new ones) or an id. The stream is created
+   * when missing unless `mkStream` is false.
+   */
+  async create(namespace: string, streamName: string, name: string, startId = "$", mkStream = true): Promise<GroupRecord> {
+    checkName(streamName, "stream");
+    checkName(name, "group");
+    const start = startId === "$" ? undefined : parseId(startId, "startId");
+    return this.ctx.store.write(async (tx) => {
+      const now = this.ctx.clock.now();
+      const stream = mkStream
+        ? await loadOrCreateStream(tx, namespace, streamName, now)
+        : await requireStream(tx, namespace, streamName, true);
+      const from = start ?? stream.top;
+      const baseline = stream.entriesAdded - (await tx.entries.countAfter(stream.id, from));
+      if (!(await tx.groups.create(stream.id, name, from, baseline, now))) {
+        throw new ConflictError(`group '${name}' already exists on stream '${streamName}'`, { field: "group" });
+      }
+      return requireGroup(tx, stream, name);
+    });
+  }
+
+  /** XGROUP SETID: the group continues after `id` (`$` for the top). Pending entries stay. */
+  async setId(namespace: string, streamName: string, name: string, id: string): Promise<void> {
+    const wanted = id === "$" ? undefined : parseId(id, "id");
+    await this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName, true);
+      await requireGroup(tx, stream, name, true);
+      const from = wanted ?? stream.top;
+      const baseline = stream.entriesAdded - (await tx.entries.countAfter(stream.id, from));
+      await tx.groups.setStart(stream.id, name, from, baseline);
+    });
+    this.ctx.changed(namespace, streamName);
+  }
+
+  async destroy(namespace: string, streamName: string, name: string): Promise<void> {
+    await this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName, true);
+      if (!(await tx.groups.delete(stream.id, name))) {
+        throw new NotFoundError(`group '${name}' does not exist on stream '${streamName}'`, { field: "group" });
+      }
+    });
+  }
+
+  async list(namespace: string, streamName: string): Promise<GroupInfo[]> {
+    const stream = await this.ctx.store.read((tx) => requireStream(tx, namespace, streamName));
+    const groups = await this.ctx.store.read((tx) => tx.groups.list(stream.id));
+    return Promise.all(groups.map((g) => this.info(namespace, streamName, g.name)));
+  }
+
+  async info(namespace: string, streamName: string, name: string): Promise<GroupInfo> {
+    return this.ctx.store.read(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      const group = await requireGroup(tx, stream, name);
+      const now = this.ctx.clock.now();
+      const consumers = await tx.groups.consumers(stream.id, name);
+      return {
+        stream: streamName,
+        name,
+        consumers: consumers.length,
+        pending: await tx.pending.countForGroup(stream.id, name),
+        deferred: await tx.groups.countDeferred(stream.id, name),
+        lastDeliveredId: group.lastDelivered,
+        entriesRead: group.entriesRead,
+        lag: lagOf(stream, group.baseline, group.settled),
+        consumerList: consumers.map((c) => ({
+          ...c,
+          idleMs: now - c.seenAt,
+          inactiveMs: c.activeAt === null ? null : now - c.activeAt,
+        })),
+        createdAt: group.createdAt,
+      };
+    });
+  }
+
+  /** XREADGROUP. With `block`, waits for new entries (or due deferred ones) until the time is up. */
+  async read(namespace: string, streamName: string, name: string, consumer: string, options: GroupReadOptions) {
+    checkName(consumer, "consumer");
+    const count = Math.min(options.count, MAX_COUNT);
+    const id = options.id ?? ">";
+    const history = id === ">" ? undefined : parseId(id, "id");
+    const key = Hub.key(namespace, streamName);
+    const deadline = Date.now() + this.blockFor(options.block);
+    for (;;) {
+      const { deliveries, nextDue } = await this.ctx.store.write(async (tx) => {
+        const stream = await requireStream(tx, namespace, streamName);
+        const group = await requireGroup(tx, stream, name, true);
+        const now = this.ctx.clock.now();
+        if (history) return { deliveries: await readOwnPending(tx, stream, group, consumer, history, count, now), nextDue: null };
+        return readNew(tx, stream, group, consumer, count, now, options.noAck ?? false);
+      });
+      if (deliveries.length > 0 || history || options.block === undefined) return deliveries;
+      if (!(await waitForChange(this.ctx, key, deadline, nextDue, options.signal))) return deliveries;
+    }
+  }
+
+  /** XACK: answers how many of `ids` were pending and are now acknowledged. */
+  async ack(namespace: string, streamName: string, name: string, ids: readonly StreamId[]): Promise<number> {
+    return this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name);
+      let acked = 0;
+      for (const id of ids) if (await tx.pending.remove(stream.id, name, id)) acked++;
+      await tx.groups.addSettled(stream.id, name, acked);
+      return acked;
+    });
+  }
+
+  /**
+   * Gives pending entries back to the group for redelivery to any consumer, after `delayMs`.
+   * With `consumer`, only entries that consumer holds are taken back.
+   */
+  async nack(
+    namespace: string,
+    streamName: string,
+    name: string,
+    ids: readonly StreamId[],
+    delayMs = 0,
+    consumer?: string,
+  ): Promise<number> {
+    if (!Number.isInteger(delayMs) || delayMs < 0) throw new BadRequestError("delayMs must be a non-negative integer", { field: "delayMs" });
+    const n = await this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name);
+      const now = this.ctx.clock.now();
+      let nacked = 0;
+      for (const id of ids) {
+        const p = await tx.pending.get(stream.id, name, id);
+        if (!p || (consumer !== undefined && p.consumer !== consumer)) continue;
+        const entry = await tx.entries.get(stream.id, id);
+        await tx.pending.remove(stream.id, name, id);
+        if (!entry) {
+          await tx.groups.addSettled(stream.id, name, 1);
+          continue;
+        }
+        await tx.groups.defer(stream.id, name, {
+          id,
+          partition: p.partition,
+          priority: entry.priority,
+          dueAt: now + delayMs,
+          deliveryCount: p.deliveryCount,
+          history: historyWith(p),
+        });
+        nacked++;
+      }
+      return nacked;
+    });
+    if (n > 0) this.ctx.changed(namespace, streamName);
+    return n;
+  }
+
+  /** XPENDING, the summary form. */
+  async pendingSummary(namespace: string, streamName: string, name: string): Promise<PendingSummary> {
+    return this.ctx.store.read(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name);
+      return tx.pending.summary(stream.id, name);
+    });
+  }
+
+  /** XPENDING, the extended form: by id range, consumer and minimum idle time. */
+  async pending(namespace: string, streamName: string, name: string, q: PendingQuery): Promise<PendingDetail[]> {
+    return this.ctx.store.read(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name);
+      const now = this.ctx.clock.now();
+      const rows = await tx.pending.list(stream.id, name, {
+        start: q.start ?? MIN_ID,
+        end: q.end ?? MAX_ID,
+        count: Math.min(q.count, MAX_COUNT),
+        consumer: q.consumer,
+        deliveredBefore: q.minIdleMs === undefined ? undefined : now - q.minIdleMs,
+      });
+      return rows.map((p) => ({
+        id: p.id,
+        consumer: p.consumer,
+        idleMs: Math.max(0, now - p.deliveredAt),
+        deliveryCount: p.deliveryCount,
+        partition: p.partition,
+      }));
+    });
+  }
+
+  /** XCLAIM: takes over `ids` that have been idle at least `minIdleMs`. */
+  async claim(
+    namespace: string,
+    streamName: string,
+    name: string,
+    consumer: string,
+    minIdleMs: number,
+    ids: readonly StreamId[],
+    options: ClaimOptions & { force?: boolean } = {},
+  ): Promise<Delivery[]> {
+    checkName(consumer, "consumer");
+    const out = await this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name, true);
+      const now = this.ctx.clock.now();
+      const claimed: Delivery[] = [];
+      for (const id of ids) {
+        let p = await tx.pending.get(stream.id, name, id);
+        if (!p && options.force && (await tx.entries.get(stream.id, id))) {
+          p = { id, partition: 0, consumer, deliveredAt: now, deliveryCount: 0, history: null };
+          const entry = await tx.entries.get(stream.id, id);
+          p.partition = entry!.partition;
+          await tx.groups.undefer(stream.id, name, id);
+        }
+        if (!p || now - p.deliveredAt < minIdleMs) continue;
+        const outcome = await claimOne(tx, stream, name, p, consumer, now, options);
+        if (outcome.kind === "claimed") claimed.push(outcome.delivery);
+      }
+      await tx.groups.touchConsumer(stream.id, name, consumer, now, claimed.length > 0);
+      return claimed;
+    });
+    return out;
+  }
+
+  /** XAUTOCLAIM: scans the PEL from `start` and takes over up to `count` entries idle at least `minIdleMs`. */
+  async autoClaim(
+    namespace: string,
+    streamName: string,
+    name: string,
+    consumer: string,
+    minIdleMs: number,
+    start: StreamId,
+    count: number,
+    justId = false,
+  ): Promise<AutoClaimResult> {
+    checkName(consumer, "consumer");
+    return this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name, true);
+      const now = this.ctx.clock.now();
+      const limit = Math.min(count, MAX_COUNT);
+      const rows = await tx.pending.list(stream.id, name, {
+        start,
+        end: MAX_ID,
+        count: limit,
+        deliveredBefore: now - minIdleMs,
+      });
+      const claimed: Delivery[] = [];
+      const deleted: StreamId[] = [];
+      for (const p of rows) {
+        const outcome = await claimOne(tx, stream, name, p, consumer, now, { justId });
+        if (outcome.kind === "claimed") claimed.push(outcome.delivery);
+        else if (outcome.kind === "deleted") deleted.push(p.id);
+      }
+      await tx.groups.touchConsumer(stream.id, name, consumer, now, claimed.length > 0);
+      const last = rows[rows.length - 1];
+      const next = rows.length < limit || !last ? MIN_ID : (nextOf(last.id) ?? MIN_ID);
+      return { next, claimed, deleted };
+    });
+  }
+
+  async consumers(namespace: string, streamName: string, name: string) {
+    return (await this.info(namespace, streamName, name)).consumerList;
+  }
+
+  /**
+   * Removes a consumer. Unlike Redis, its pending entries are not dropped: they go back to the group
+   * and are delivered again. Answers how many were handed back.
+   */
+  async deleteConsumer(namespace: string, streamName: string, name: string, consumer: string): Promise<number> {
+    const handedBack = await this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name, true);
+      const now = this.ctx.clock.now();
+      let n = 0;
+      for (;;) {
+        const held = await tx.pending.ofConsumer(stream.id, name, consumer, MIN_ID, 1000);
+        if (held.length === 0) break;
+        for (const p of held) {
+          const entry = await tx.entries.get(stream.id, p.id);
+          await tx.pending.remove(stream.id, name, p.id);
+          if (!entry) {
+            await tx.groups.addSettled(stream.id, name, 1);
+            continue;
+          }
+          await tx.groups.defer(stream.id, name, {
+            id: p.id,
+            partition: p.partition,
+            priority: entry.priority,
+            dueAt: now,
+            deliveryCount: p.deliveryCount,
+            history: historyWith(p),
+          });
+          n++;
+        }
+      }
+      if (!(await tx.groups.deleteConsumer(stream.id, name, consumer)) && n === 0) {
+        throw new NotFoundError(`consumer '${consumer}' does not exist in group '${name}'`, { field: "consumer" });
+      }
+      return n;
+    });
+    if (handedBack > 0) this.ctx.changed(namespace, streamName);
+    return handedBack;
+  }
+}
+

@@ -1,0 +1,245 @@
+// Streams: create and configure, append, read ranges and new entries (blocking), trim, delete, describe.
+import { BadRequestError, ConflictError, NotFoundError } from "../core/errors.js";
+import {
+  compareIds,
+  inclusiveEnd,
+  inclusiveStart,
+  MAX_ID,
+  parseId,
+  type RangeBound,
+  type StreamId,
+} from "../core/ids.js";
+import { checkName } from "../core/names.js";
+import { DEFAULT_STREAM_CONFIG, type AppendResult, type Entry, type NewEntry, type StreamConfig } from "../core/types.js";
+import type { StreamRecord } from "../storage/index.js";
+import { appendInTx, applyRetention, requireStream, trimToLength } from "./append.js";
+import { waitForChange, type EngineContext } from "./context.js";
+import { Hub } from "./hub.js";
+
+export const MAX_COUNT = 10_000;
+
+export interface GroupSummary {
+  name: string;
+  consumers: number;
+  pending: number;
+  deferred: number;
+  lastDeliveredId: StreamId;
+  entriesRead: number;
+  lag: number;
+}
+
+export interface StreamInfo {
+  namespace: string;
+  name: string;
+  config: StreamConfig;
+  length: number;
+  lastGeneratedId: StreamId;
+  entriesAdded: number;
+  firstEntry: Entry | null;
+  lastEntry: Entry | null;
+  groups: GroupSummary[];
+  createdAt: number;
+}
+
+export interface ReadOptions {
+  /** Entries after this id; `$` means after the current top (only new ones). */
+  after: string;
+  count: number;
+  /** Wait up to this many ms for an entry when none is there yet. */
+  block?: number | undefined;
+  signal?: AbortSignal;
+}
+
+export function lagOf(stream: StreamRecord, baseline: number, settled: number): number {
+  return Math.max(0, stream.entriesAdded - baseline - settled);
+}
+
+export class StreamsService {
+  constructor(private readonly ctx: EngineContext) {}
+
+  /** Creates a stream with explicit options; 409 when it exists. */
+  async create(namespace: string, name: string, config: Partial<StreamConfig>): Promise<StreamRecord> {
+    checkName(name, "stream");
+    const full = resolveStreamConfig(config);
+    return this.ctx.store.write(async (tx) => {
+      if (await tx.streams.get(namespace, name)) throw new ConflictError(`stream '${name}' already exists`, { field: "stream" });
+      return tx.streams.create(namespace, name, full, this.ctx.clock.now());
+    });
+  }
+
+  /** Changes a stream's options; partitions may grow but never shrink. */
+  async configure(namespace: string, name: string, changes: Partial<StreamConfig>): Promise<StreamRecord> {
+    return this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, name, true);
+      const config = resolveStreamConfig({ ...stream.config, ...changes });
+      if (config.partitions < stream.config.partitions) {
+        throw new ConflictError("partitions can only grow", { field: "partitions" });
+      }
+      const positions = [...stream.positions];
+      while (positions.length < config.partitions) positions.push(0);
+      await tx.streams.updateConfig(stream.id, config, positions);
+      stream.config = config;
+      stream.positions = positions;
+      await applyRetention(tx, stream, this.ctx.clock.now());
+      return stream;
+    });
+  }
+
+  async append(namespace: string, name: string, entries: readonly NewEntry[], field = "entries"): Promise<AppendResult[]> {
+    checkName(name, "stream");
+    if (entries.length === 0) throw new BadRequestError("at least one entry is required", { field });
+    const outcome = await this.ctx.store.write((tx) => appendInTx(tx, namespace, name, entries, this.ctx.clock.now(), field));
+    if (outcome.stored > 0) this.ctx.changed(namespace, name);
+    return outcome.results;
+  }
+
+  async get(namespace: string, name: string): Promise<StreamRecord> {
+    return this.ctx.store.read((tx) => requireStream(tx, namespace, name));
+  }
+
+  async list(namespace: string): Promise<StreamRecord[]> {
+    return this.ctx.store.read((tx) => tx.streams.list(namespace));
+  }
+
+  async info(namespace: string, name: string): Promise<StreamInfo> {
+    return this.ctx.store.read(async (tx) => {
+      const stream = await requireStream(tx, namespace, name);
+      const groups: GroupSummary[] = [];
+      for (const g of await tx.groups.list(stream.id)) {
+        groups.push({
+          name: g.name,
+          consumers: (await tx.groups.consumers(stream.id, g.name)).length,
+          pending: await tx.pending.countForGroup(stream.id, g.name),
+          deferred: await tx.groups.countDeferred(stream.id, g.name),
+          lastDeliveredId: g.lastDelivered,
+          entriesRead: g.entriesRead,
+          lag: lagOf(stream, g.baseline, g.settled),
+        });
+      }
+      return {
+        namespace,
+        name,
+        config: stream.config,
+        length: stream.length,
+        lastGeneratedId: stream.top,
+        entriesAdded: stream.entriesAdded,
+        firstEntry: (await tx.entries.first(stream.id)) ?? null,
+        lastEntry: (await tx.entries.last(stream.id)) ?? null,
+        groups,
+        createdAt: stream.createdAt,
+      };
+    });
+  }
+
+  async length(namespace: string, name: string): Promise<number> {
+    return this.ctx.store.read(async (tx) => (await tx.streams.get(namespace, name))?.length ?? 0);
+  }
+
+  /** XRANGE / XREVRANGE: `start` is always the low bound and `end` the high one. */
+  async range(namespace: string, name: string, start: RangeBound, end: RangeBound, count: number, reverse = false) {
+    const low = inclusiveStart(start);
+    const high = inclusiveEnd(end);
+    return this.ctx.store.read(async (tx) => {
+      const stream = await requireStream(tx, namespace, name);
+      if (!low || !high || compareIds(low, high) > 0) return [];
+      return tx.entries.range(stream.id, low, high, Math.min(count, MAX_COUNT), reverse);
+    });
+  }
+
+  /** XREAD: entries after an id, waiting up to `block` ms for the first one. */
+  async read(namespace: string, name: string, options: ReadOptions): Promise<Entry[]> {
+    const count = Math.min(options.count, MAX_COUNT);
+    const key = Hub.key(namespace, name);
+    let after: StreamId | undefined = options.after === "$" ? undefined : parseId(options.after, "after");
+    const deadline = Date.now() + this.blockFor(options.block);
+    for (;;) {
+      const result = await this.ctx.store.read(async (tx) => {
+        const stream = await tx.streams.get(namespace, name);
+        if (!stream) return { entries: [] as Entry[], top: undefined };
+        const from = after ?? stream.top;
+        return { entries: await tx.entries.range(stream.id, nextAfter(from), MAX_ID, count), top: stream.top };
+      });
+      if (result.entries.length > 0 || options.block === undefined) return result.entries;
+      // `$` resolves once, so entries appended while we wait are not skipped.
+      after ??= result.top ?? { ms: 0, seq: 0 };
+      if (!(await waitForChange(this.ctx, key, deadline, null, options.signal))) return [];
+    }
+  }
+
+  async trim(namespace: string, name: string, by: { maxLen?: number; minId?: StreamId }): Promise<number> {
+    const removed = await this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, name, true);
+      let n = 0;
+      if (by.minId) n += await tx.entries.deleteBelow(stream.id, by.minId);
+      if (by.maxLen !== undefined) n += await trimToLength(tx, stream.id, stream.length - n, by.maxLen);
+      await tx.streams.addLength(stream.id, -n);
+      return n;
+    });
+    return removed;
+  }
+
+  async deleteEntries(namespace: string, name: string, ids: readonly StreamId[]): Promise<number> {
+    return this.ctx.store.write(async (tx) => {
+      const stream = await requireStream(tx, namespace, name, true);
+      const n = await tx.entries.delete(stream.id, ids);
+      await tx.streams.addLength(stream.id, -n);
+      return n;
+    });
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    await this.ctx.store.write(async (tx) => {
+      const stream = await tx.streams.get(namespace, name, true);
+      if (!stream) throw new NotFoundError(`stream '${name}' does not exist`, { field: "stream" });
+      await tx.streams.delete(stream.id);
+    });
+    this.ctx.changed(namespace, name);
+  }
+
+  /** Applies maxAge retention and forgets expired idempotency keys, for every stream. */
+  async sweep(): Promise<void> {
+    const now = this.ctx.clock.now();
+    const streams = await this.ctx.store.read((tx) => tx.streams.withMaxAge());
+    for (const s of streams) {
+      await this.ctx.store.write(async (tx) => {
+        const stream = await tx.streams.get(s.namespace, s.name, true);
+        if (stream) await applyRetention(tx, stream, now);
+      });
+    }
+    await this.ctx.store.write((tx) => tx.entries.purgeDedupe(now - maxDedupeWindow(streams)));
+  }
+
+  blockFor(block: number | undefined): number {
+    if (block === undefined) return 0;
+    return block === 0 ? this.ctx.maxBlockMs : Math.min(block, this.ctx.maxBlockMs);
+  }
+}
+
+function maxDedupeWindow(streams: StreamRecord[]): number {
+  return Math.max(DEFAULT_STREAM_CONFIG.dedupeWindowMs, ...streams.map((s) => s.config.dedupeWindowMs));
+}
+
+function nextAfter(id: StreamId): StreamId {
+  return inclusiveStart({ id, exclusive: true }) ?? MAX_ID;
+}
+
+export function resolveStreamConfig(input: Partial<StreamConfig>): StreamConfig {
+  const c = { ...DEFAULT_STREAM_CONFIG, ...stripUndefined(input) };
+  const positive = (v: number | null, field: string, min = 1) => {
+    if (v !== null && (!Number.isInteger(v) || v < min)) {
+      throw new BadRequestError(`${field} must be an integer of at least ${min}`, { field });
+    }
+  };
+  positive(c.partitions, "partitions");
+  if (c.partitions > 1024) throw new BadRequestError("partitions must be at most 1024", { field: "partitions" });
+  positive(c.maxLen, "maxLen", 0);
+  positive(c.maxAgeMs, "maxAgeMs");
+  positive(c.maxDeliveries, "maxDeliveries");
+  positive(c.dedupeWindowMs, "dedupeWindowMs", 0);
+  if (c.deadLetterStream !== null) checkName(c.deadLetterStream, "deadLetterStream");
+  return c;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,207 @@
+// Entry rows: insert, point and range reads, the per-level scan behind group reads, trims, idempotency keys.
+import type { StreamId } from "../../core/ids.js";
+import type { Entry, PriorityLevel } from "../../core/types.js";
+import { valuesList, type Sql, type SqlValue } from "../sql.js";
+
+interface EntryRow {
+  ms: number;
+  seq: number;
+  partition_no: number;
+  position: number;
+  entry_key: string | null;
+  entry_type: string | null;
+  headers: string;
+  payload: string;
+  priority: number;
+  correlation_id: string | null;
+  causation_id: string | null;
+  message_id: string | null;
+  created_at: number;
+  deliver_at: number | null;
+}
+
+export const ENTRY_COLUMNS =
+  "ms, seq, partition_no, position, entry_key, entry_type, headers, payload, priority, correlation_id, " +
+  "causation_id, message_id, created_at, deliver_at";
+const INSERT_COLUMNS = `stream_id, ${ENTRY_COLUMNS}`;
+const INSERT_WIDTH = 15;
+/** PostgreSQL takes at most 65535 parameters in one statement. */
+const PG_ROWS_PER_INSERT = 1000;
+
+export function toEntry(row: EntryRow): Entry {
+  return {
+    id: { ms: row.ms, seq: row.seq },
+    partition: row.partition_no,
+    offset: row.position,
+    key: row.entry_key,
+    type: row.entry_type,
+    headers: row.headers,
+    payload: row.payload,
+    priority: row.priority as PriorityLevel,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    messageId: row.message_id,
+    timestamp: row.created_at,
+    deliverAt: row.deliver_at,
+  };
+}
+
+function entryParams(streamId: number, e: Entry): SqlValue[] {
+  return [
+    streamId,
+    e.id.ms,
+    e.id.seq,
+    e.partition,
+    e.offset,
+    e.key,
+    e.type,
+    e.headers,
+    e.payload,
+    e.priority,
+    e.correlationId,
+    e.causationId,
+    e.messageId,
+    e.timestamp,
+    e.deliverAt,
+  ];
+}
+
+export interface DedupeHit {
+  id: StreamId;
+  partition: number;
+  offset: number;
+}
+
+export class EntryQueries {
+  constructor(private readonly sql: Sql) {}
+
+  async insert(streamId: number, entries: readonly Entry[]): Promise<void> {
+    if (this.sql.dialect === "sqlite") {
+      // SQLite runs a cached single-row statement fastest; PostgreSQL wants one round trip.
+      const stmt = `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(1, INSERT_WIDTH)}`;
+      for (const e of entries) await this.sql.run(stmt, entryParams(streamId, e));
+      return;
+    }
+    for (let i = 0; i < entries.length; i += PG_ROWS_PER_INSERT) {
+      const chunk = entries.slice(i, i + PG_ROWS_PER_INSERT);
+      await this.sql.run(
+        `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(chunk.length, INSERT_WIDTH)}`,
+        chunk.flatMap((e) => entryParams(streamId, e)),
+      );
+    }
+  }
+
+  async get(streamId: number, id: StreamId): Promise<Entry | undefined> {
+    const row = await this.sql.get<EntryRow>(
+      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND ms = ? AND seq = ?`,
+      [streamId, id.ms, id.seq],
+    );
+    return row && toEntry(row);
+  }
+
+  /** Entries with start <= id <= end, oldest first (or newest first with `reverse`). */
+  async range(streamId: number, start: StreamId, end: StreamId, count: number, reverse = false): Promise<Entry[]> {
+    const order = reverse ? "DESC" : "ASC";
+    const rows = await this.sql.all<EntryRow>(
+      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND (ms, seq) >= (?, ?) AND (ms, seq) <= (?, ?) ` +
+        `ORDER BY ms ${order}, seq ${order} LIMIT ?`,
+      [streamId, start.ms, start.seq, end.ms, end.seq, count],
+    );
+    return rows.map(toEntry);
+  }
+
+  /** The next entries of one partition and priority level after a group's cursor, in id order. */
+  async scanLevel(streamId: number, partition: number, level: number, after: StreamId, count: number): Promise<Entry[]> {
+    const rows = await this.sql.all<EntryRow>(
+      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND partition_no = ? AND priority = ? ` +
+        "AND (ms, seq) > (?, ?) ORDER BY ms, seq LIMIT ?",
+      [streamId, partition, level, after.ms, after.seq, count],
+    );
+    return rows.map(toEntry);
+  }
+
+  async first(streamId: number): Promise<Entry | undefined> {
+    const row = await this.sql.get<EntryRow>(
+      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? ORDER BY ms, seq LIMIT 1`,
+      [streamId],
+    );
+    return row && toEntry(row);
+  }
+
+  async last(streamId: number): Promise<Entry | undefined> {
+    const row = await this.sql.get<EntryRow>(
+      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? ORDER BY ms DESC, seq DESC LIMIT 1`,
+      [streamId],
+    );
+    return row && toEntry(row);
+  }
+
+  async countAfter(streamId: number, after: StreamId): Promise<number> {
+    const row = await this.sql.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM entries WHERE stream_id = ? AND (ms, seq) > (?, ?)",
+      [streamId, after.ms, after.seq],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async delete(streamId: number, ids: readonly StreamId[]): Promise<number> {
+    let deleted = 0;
+    for (const id of ids) {
+      deleted += await this.sql.run("DELETE FROM entries WHERE stream_id = ? AND ms = ? AND seq = ?", [
+        streamId,
+        id.ms,
+        id.seq,
+      ]);
+    }
+    return deleted;
+  }
+
+  /** The id of the entry `skip` places after the oldest, i.e. the newest one a MAXLEN trim removes. */
+  async idAtPosition(streamId: number, skip: number): Promise<StreamId | undefined> {
+    const row = await this.sql.get<{ ms: number; seq: number }>(
+      "SELECT ms, seq FROM entries WHERE stream_id = ? ORDER BY ms, seq LIMIT 1 OFFSET ?",
+      [streamId, skip],
+    );
+    return row && { ms: row.ms, seq: row.seq };
+  }
+
+  /** Deletes every entry with id <= `upTo` (inclusive) and answers how many went. */
+  async deleteUpTo(streamId: number, upTo: StreamId): Promise<number> {
+    return this.sql.run("DELETE FROM entries WHERE stream_id = ? AND (ms, seq) <= (?, ?)", [
+      streamId,
+      upTo.ms,
+      upTo.seq,
+    ]);
+  }
+
+  /** Deletes every entry with id < `below` and answers how many went. */
+  async deleteBelow(streamId: number, below: StreamId): Promise<number> {
+    return this.sql.run("DELETE FROM entries WHERE stream_id = ? AND (ms, seq) < (?, ?)", [
+      streamId,
+      below.ms,
+      below.seq,
+    ]);
+  }
+
+  async findDedupe(streamId: number, key: string, since: number): Promise<DedupeHit | undefined> {
+    const row = await this.sql.get<{ ms: number; seq: number; partition_no: number; position: number }>(
+      "SELECT ms, seq, partition_no, position FROM dedupe WHERE stream_id = ? AND dedupe_key = ? AND created_at >= ?",
+      [streamId, key, since],
+    );
+    return row && { id: { ms: row.ms, seq: row.seq }, partition: row.partition_no, offset: row.position };
+  }
+
+  async saveDedupe(streamId: number, key: string, hit: DedupeHit, now: number): Promise<void> {
+    await this.sql.run(
+      "INSERT INTO dedupe (stream_id, dedupe_key, ms, seq, partition_no, position, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) " +
+        "ON CONFLICT (stream_id, dedupe_key) DO UPDATE SET ms = excluded.ms, seq = excluded.seq, " +
+        "partition_no = excluded.partition_no, position = excluded.position, created_at = excluded.created_at",
+      [streamId, key, hit.id.ms, hit.id.seq, hit.partition, hit.offset, now],
+    );
+  }
+
+  /** Forgets idempotency keys recorded before `before` (every stream). */
+  async purgeDedupe(before: number): Promise<number> {
+    return this.sql.run("DELETE FROM dedupe WHERE created_at < ?", [before]);
+  }
+}

@@ -1,0 +1,20 @@
+// What a unit of work sees of the database: the query sets, bound to one connection or transaction.
+import type { Sql } from "./sql.js";
+import { EntryQueries } from "./queries/entries.js";
+import { GroupQueries } from "./queries/groups.js";
+import { PendingQueries } from "./queries/pending.js";
+import { StreamQueries } from "./queries/streams.js";
+
+export class Tx {
+  readonly streams: StreamQueries;
+  readonly entries: EntryQueries;
+  readonly groups: GroupQueries;
+  readonly pending: PendingQueries;
+
+  constructor(sql: Sql) {
+    this.streams = new StreamQueries(sql);
+    this.entries = new EntryQueries(sql);
+    this.groups = new GroupQueries(sql);
+    this.pending = new PendingQueries(sql);
+  }
+}
