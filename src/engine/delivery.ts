@@ -105,6 +105,7 @@ export async function readNew(
   let last = group.lastDelivered;
   let fresh = 0;
 
+  const pending: PendingRecord[] = [];
   for (const c of taken) {
     const deliveryCount = (c.deferred?.deliveryCount ?? 0) + 1;
     if (c.deferred) await tx.groups.undefer(stream.id, group.name, c.entry.id);
@@ -114,7 +115,7 @@ export async function readNew(
     }
     if (noAck) settled++;
     else {
-      await tx.pending.add(stream.id, group.name, {
+      pending.push({
         id: c.entry.id,
         partition: c.entry.partition,
         consumer,
@@ -125,6 +126,7 @@ export async function readNew(
     }
     deliveries.push({ id: c.entry.id, entry: c.entry, deliveryCount });
   }
+  await tx.pending.addMany(stream.id, group.name, pending);
 
   // A cursor moves over the leading run of its scan that was delivered or set aside as delayed.
   for (const scan of scans) {

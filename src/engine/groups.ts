@@ -39,6 +39,17 @@ export interface PendingQuery {
   minIdleMs?: number;
 }
 
+/** The same id twice in one ack counts once. */
+function dedupeIds(ids: readonly StreamId[]): StreamId[] {
+  const seen = new Set<string>();
+  return ids.filter((id) => {
+    const k = `${id.ms}-${id.seq}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 async function requireGroup(tx: Tx, stream: StreamRecord, name: string, lock = false): Promise<GroupRecord> {
   const group = await tx.groups.get(stream.id, name, lock);
   if (!group) throw new NotFoundError(`group '${name}' does not exist on stream '${stream.name}'`, { field: "group" });
@@ -152,8 +163,7 @@ export class GroupsService {
     return this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName);
       await requireGroup(tx, stream, name);
-      let acked = 0;
-      for (const id of ids) if (await tx.pending.remove(stream.id, name, id)) acked++;
+      const acked = await tx.pending.removeMany(stream.id, name, dedupeIds(ids));
       await tx.groups.addSettled(stream.id, name, acked);
       return acked;
     });

@@ -1,7 +1,7 @@
 // The pending entries list (PEL) of a group: delivered, not yet acknowledged.
 import type { StreamId } from "../../core/ids.js";
 import type { PendingRecord } from "../records.js";
-import { type Sql, type SqlValue } from "../sql.js";
+import { valuesList, type Sql, type SqlValue } from "../sql.js";
 import { parseHistory } from "./groups.js";
 
 interface PendingRow {
@@ -40,22 +40,32 @@ export class PendingQueries {
   constructor(private readonly sql: Sql) {}
 
   async add(streamId: number, group: string, rec: PendingRecord): Promise<void> {
-    await this.sql.run(
-      `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ` +
-        "ON CONFLICT (stream_id, group_name, ms, seq) DO UPDATE SET consumer = excluded.consumer, " +
-        "delivered_at = excluded.delivered_at, delivery_count = excluded.delivery_count, history = excluded.history",
-      [
-        streamId,
-        group,
-        rec.id.ms,
-        rec.id.seq,
-        rec.partition,
-        rec.consumer,
-        rec.deliveredAt,
-        rec.deliveryCount,
-        rec.history && JSON.stringify(rec.history),
-      ],
-    );
+    await this.addMany(streamId, group, [rec]);
+  }
+
+  /** Records deliveries; SQLite runs one cached statement per row, PostgreSQL one multi-row statement. */
+  async addMany(streamId: number, group: string, recs: readonly PendingRecord[]): Promise<void> {
+    const rows = recs.map((rec): SqlValue[] => [
+      streamId,
+      group,
+      rec.id.ms,
+      rec.id.seq,
+      rec.partition,
+      rec.consumer,
+      rec.deliveredAt,
+      rec.deliveryCount,
+      rec.history && JSON.stringify(rec.history),
+    ]);
+    const perStatement = this.sql.dialect === "sqlite" ? 1 : 500;
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const chunk = rows.slice(i, i + perStatement);
+      await this.sql.run(
+        `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ` +
+          "ON CONFLICT (stream_id, group_name, ms, seq) DO UPDATE SET consumer = excluded.consumer, " +
+          "delivered_at = excluded.delivered_at, delivery_count = excluded.delivery_count, history = excluded.history",
+        chunk.flat(),
+      );
+    }
   }
 
   async get(streamId: number, group: string, id: StreamId): Promise<PendingRecord | undefined> {
@@ -64,6 +74,24 @@ export class PendingQueries {
       [streamId, group, id.ms, id.seq],
     );
     return row && toPending(row);
+  }
+
+  /** Removes the given ids from the PEL and answers how many were there. */
+  async removeMany(streamId: number, group: string, ids: readonly StreamId[]): Promise<number> {
+    if (this.sql.dialect === "sqlite") {
+      let n = 0;
+      for (const id of ids) if (await this.remove(streamId, group, id)) n++;
+      return n;
+    }
+    let n = 0;
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      n += await this.sql.run(
+        `DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND (ms, seq) IN (${valuesList(chunk.length, 2)})`,
+        [streamId, group, ...chunk.flatMap((id) => [id.ms, id.seq])],
+      );
+    }
+    return n;
   }
 
   async remove(streamId: number, group: string, id: StreamId): Promise<boolean> {
