@@ -22,16 +22,19 @@ const types = {
   },
 };
 
-/** `?` placeholders become `$1, $2, …`; cached per statement text. */
-const numbered = new Map<string, string>();
-function toPg(sql: string): string {
-  let text = numbered.get(sql);
-  if (text === undefined) {
+/**
+ * `?` placeholders become `$1, $2, …`, and each distinct statement gets a name so every pooled connection
+ * parses and plans it once (a prepared statement) and afterwards only binds values.
+ */
+const prepared = new Map<string, { name: string; text: string }>();
+function toPg(sql: string): { name: string; text: string } {
+  let statement = prepared.get(sql);
+  if (statement === undefined) {
     let n = 0;
-    text = sql.replace(/\?/g, () => `$${++n}`);
-    numbered.set(sql, text);
+    statement = { name: `runnel_${prepared.size}`, text: sql.replace(/\?/g, () => `$${++n}`) };
+    prepared.set(sql, statement);
   }
-  return text;
+  return statement;
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -41,7 +44,7 @@ class PgSql implements Sql {
   constructor(private readonly db: Queryable) {}
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const res = await this.db.query({ text: toPg(sql), values: params as SqlValue[] });
+    const res = await this.db.query({ ...toPg(sql), values: params as SqlValue[] });
     return res.rows as T[];
   }
 
@@ -50,7 +53,7 @@ class PgSql implements Sql {
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const res = await this.db.query({ text: toPg(sql), values: params as SqlValue[] });
+    const res = await this.db.query({ ...toPg(sql), values: params as SqlValue[] });
     return res.rowCount ?? 0;
   }
 }
