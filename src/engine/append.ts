@@ -22,7 +22,8 @@ export interface AppendOutcome {
 
 function dedupeKey(e: NewEntry): string | null {
   if (e.messageId === undefined || e.messageId === null) return null;
-  return `${e.producerId ?? ""}\u0000${e.messageId}`;
+  // A JSON pair cannot collide the way a separator could, and holds no NUL (which PostgreSQL text refuses).
+  return JSON.stringify([e.producerId ?? "", e.messageId]);
 }
 
 export async function loadOrCreateStream(
@@ -61,7 +62,8 @@ export async function appendInTx(
 
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!;
-    const at = inputs.length === 1 ? "" : `/${i}`;
+    // `field` is empty for a lone entry object; a batch names the index, even in a batch of one.
+    const at = field ? `/${i}` : "";
     const path = (leaf: string) => [field + at, leaf].filter(Boolean).join("/").replace(/^\//, "");
     const key = dedupeKey(input);
     if (key !== null) {
