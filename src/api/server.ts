@@ -10,6 +10,8 @@ export interface ServerOptions {
   port?: number;
   host?: string;
   bodyLimit?: number;
+  /** CORS origin(s) allowed: `*` (the default), one origin or a comma-separated list. */
+  corsOrigin?: string;
   logLevel?: string;
   maxBlockMs?: number;
   pollIntervalMs?: number;
@@ -41,6 +43,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const app = buildHttpApp(engine, {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    corsOrigin: options.corsOrigin ?? "*",
     logLevel: options.logLevel ?? "info",
     version: VERSION,
   });

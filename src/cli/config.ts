@@ -18,6 +18,7 @@ Options (environment variable in brackets):
   --schema NAME          PostgreSQL schema [RUNNEL_PG_SCHEMA] (default runnel)
   --pool-size N          PostgreSQL connections [RUNNEL_POOL_SIZE] (default 10)
   --max-body BYTES       largest request body [RUNNEL_MAX_BODY] (default ${DEFAULT_BODY_LIMIT})
+  --cors-origin LIST     allowed CORS origins, * or a comma-separated list [RUNNEL_CORS_ORIGIN] (default *)
   --max-block MS         longest blocking read [RUNNEL_MAX_BLOCK_MS] (default 60000)
   --log-level LEVEL      fatal, error, warn, info, debug [RUNNEL_LOG_LEVEL] (default info)
   -h, --help             show this help
@@ -48,6 +49,7 @@ export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): Serv
       "pool-size": { type: "string" },
       "max-body": { type: "string" },
       "max-block": { type: "string" },
+      "cors-origin": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -62,6 +64,7 @@ export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): Serv
     bodyLimit: int(values["max-body"] ?? env.RUNNEL_MAX_BODY, "max-body", 1024, 1024 ** 3) ?? DEFAULT_BODY_LIMIT,
     maxBlockMs: int(values["max-block"] ?? env.RUNNEL_MAX_BLOCK_MS, "max-block", 0, 3_600_000) ?? 60_000,
     logLevel: values["log-level"] ?? env.RUNNEL_LOG_LEVEL ?? "info",
+    corsOrigin: values["cors-origin"] ?? env.RUNNEL_CORS_ORIGIN ?? "*",
   };
   if (kind === "sqlite") {
     const durability = values.durability ?? env.RUNNEL_DURABILITY ?? "full";

@@ -1,4 +1,5 @@
 // Builds the Fastify app: body parsing, validation, the error shape and every route module.
+import cors from "@fastify/cors";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Engine } from "../../engine/index.js";
 import { DEFAULT_NAMESPACE, type HttpContext } from "./context.js";
@@ -13,6 +14,8 @@ import { registerValidation } from "./validation.js";
 export interface HttpOptions {
   /** Largest request body in bytes. */
   bodyLimit: number;
+  /** Allowed CORS origin(s): `*`, one origin, or a comma-separated list. */
+  corsOrigin: string;
   logLevel: string;
   version: string;
 }
@@ -47,6 +50,12 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
     }
   });
 
+  const origins = options.corsOrigin.split(",").map((o) => o.trim()).filter(Boolean);
+  void app.register(cors, {
+    origin: origins.length === 1 && origins[0] === "*" ? "*" : origins,
+    methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    allowedHeaders: ["Content-Type", "Authorization", "Cache-Control", "Last-Event-ID"],
+  });
   registerValidation(app);
   registerErrorHandling(app);
   const ctx: HttpContext = { engine, namespaceOf: () => DEFAULT_NAMESPACE };
