@@ -33,13 +33,14 @@ export interface EngineContext {
 
 /**
  * Waits for a change on `key` until `deadline` (a wall-clock time in ms), or `wakeAt` when that is sooner.
- * Answers false once the deadline has passed.
+ * `since` is the hub version noted before the read that came back empty. Answers false once the deadline has passed.
  */
 export async function waitForChange(
   ctx: EngineContext,
   key: string,
   deadline: number,
   wakeAt: number | null,
+  since: number,
   signal?: AbortSignal,
 ): Promise<boolean> {
   const now = Date.now();
@@ -48,6 +49,6 @@ export async function waitForChange(
   if (wakeAt !== null) until = Math.min(until, Date.now() + Math.max(1, wakeAt - ctx.clock.now()));
   if (ctx.store.crossNode) until = Math.min(until, now + ctx.pollIntervalMs);
   const stop = signal ? AbortSignal.any([signal, ctx.closing]) : ctx.closing;
-  await ctx.hub.wait(key, until - now, stop);
+  await ctx.hub.wait(key, until - now, stop, since);
   return !ctx.closing.aborted && !signal?.aborted;
 }

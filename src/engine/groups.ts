@@ -146,6 +146,7 @@ export class GroupsService {
     const key = Hub.key(namespace, streamName);
     const deadline = Date.now() + this.blockFor(options.block);
     for (;;) {
+      const since = this.ctx.hub.version(key);
       const { deliveries, nextDue } = await this.ctx.store.write(async (tx) => {
         const stream = await requireStream(tx, namespace, streamName);
         const group = await requireGroup(tx, stream, name, true);
@@ -154,7 +155,7 @@ export class GroupsService {
         return readNew(tx, stream, group, consumer, count, now, options.noAck ?? false);
       });
       if (deliveries.length > 0 || history || options.block === undefined) return deliveries;
-      if (!(await waitForChange(this.ctx, key, deadline, nextDue, options.signal))) return deliveries;
+      if (!(await waitForChange(this.ctx, key, deadline, nextDue, since, options.signal))) return deliveries;
     }
   }
 

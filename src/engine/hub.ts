@@ -4,12 +4,21 @@ type Waiter = () => void;
 
 export class Hub {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Grows on every notify of a key; a reader notes it before reading so a wake-up during the read is not lost. */
+  private readonly versions = new Map<string, number>();
+  private allVersion = 0;
 
   static key(namespace: string, stream: string): string {
     return `${namespace}\u0000${stream}`;
   }
 
+  /** Changes whenever `key` (or every key) was notified. */
+  version(key: string): number {
+    return (this.versions.get(key) ?? 0) + this.allVersion;
+  }
+
   notify(key: string): void {
+    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
     const set = this.waiters.get(key);
     if (!set) return;
     this.waiters.delete(key);
@@ -18,8 +27,10 @@ export class Hub {
 
   /**
    * Resolves on the next notify of `key`, after `timeoutMs`, or when `signal` aborts; whichever comes first.
+   * With `since` (a `version()` noted earlier), resolves at once if `key` was notified after it.
    */
-  wait(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  wait(key: string, timeoutMs: number, signal?: AbortSignal, since?: number): Promise<void> {
+    if (since !== undefined && this.version(key) !== since) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let set = this.waiters.get(key);
       if (!set) {
@@ -40,8 +51,9 @@ export class Hub {
     });
   }
 
-  /** Wakes every waiter (used on shutdown). */
+  /** Wakes every waiter (on shutdown, or when notifications may have been lost). */
   wakeAll(): void {
+    this.allVersion++;
     for (const key of [...this.waiters.keys()]) this.notify(key);
   }
 }

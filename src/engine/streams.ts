@@ -153,6 +153,7 @@ export class StreamsService {
     let after: StreamId | undefined = options.after === "$" ? undefined : parseId(options.after, "after");
     const deadline = Date.now() + this.blockFor(options.block);
     for (;;) {
+      const since = this.ctx.hub.version(key);
       const result = await this.ctx.store.read(async (tx) => {
         const stream = await tx.streams.get(namespace, name);
         if (!stream) return { entries: [] as Entry[], top: undefined };
@@ -162,7 +163,7 @@ export class StreamsService {
       if (result.entries.length > 0 || options.block === undefined) return result.entries;
       // `$` resolves once, so entries appended while we wait are not skipped.
       after ??= result.top ?? { ms: 0, seq: 0 };
-      if (!(await waitForChange(this.ctx, key, deadline, null, options.signal))) return [];
+      if (!(await waitForChange(this.ctx, key, deadline, null, since, options.signal))) return [];
     }
   }
 
