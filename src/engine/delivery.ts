@@ -15,10 +15,16 @@ export interface ReadNewResult {
   deliveries: Delivery[];
   /** The earliest time a deferred entry becomes due, if any is waiting. */
   nextDue: number | null;
+  /** Dead-letter streams that received entries, so their readers can be woken. */
+  deadLettered: string[];
 }
 
-/** How many rows past `count` one scan may look at to step over delayed entries. */
-const SCAN_ROUNDS = 8;
+/**
+ * A scan steps over delayed entries (setting them aside) in rounds of at least SCAN_MIN rows; after
+ * SCAN_ROUNDS rounds it stops so one transaction stays short, and the reader tries again at once.
+ */
+const SCAN_ROUNDS = 50;
+const SCAN_MIN = 200;
 
 interface Scan {
   partition: number;
@@ -61,37 +67,49 @@ export async function readNew(
 ): Promise<ReadNewResult> {
   const { maxDeliveries } = stream.config;
   const candidates: Candidate[] = [];
-  let settled = 0;
+  const deadLettered = new Set<string>();
 
-  for (const d of await tx.groups.dueDeferred(stream.id, group.name, now, count)) {
-    const entry = await tx.entries.get(stream.id, d.id);
-    if (!entry) {
-      await tx.groups.undefer(stream.id, group.name, d.id);
-      settled++;
-    } else if (maxDeliveries !== null && d.deliveryCount >= maxDeliveries) {
-      await tx.groups.undefer(stream.id, group.name, d.id);
-      await deadLetter(tx, stream, group.name, entry, d.history ?? [], "max-deliveries", now);
-      settled++;
-    } else {
-      candidates.push({ entry, deferred: d });
+  // Due deferred entries first; ones that are dead-lettered or deleted free their slot for the next.
+  for (;;) {
+    const due = await tx.groups.dueDeferred(stream.id, group.name, now, count - candidates.length);
+    let freed = 0;
+    for (const d of due) {
+      const entry = await tx.entries.get(stream.id, d.id);
+      if (!entry) {
+        await tx.groups.undefer(stream.id, group.name, d.id);
+        freed++;
+      } else if (maxDeliveries !== null && d.deliveryCount >= maxDeliveries) {
+        await tx.groups.undefer(stream.id, group.name, d.id);
+        deadLettered.add(await deadLetter(tx, stream, group.name, entry, d.history ?? [], "max-deliveries", now));
+        freed++;
+      } else {
+        candidates.push({ entry, deferred: d });
+      }
     }
+    if (freed === 0 || candidates.length >= count) break;
   }
 
   const cursors = new Map<string, StreamId>();
   for (const c of await tx.groups.cursors(stream.id, group.name)) cursors.set(`${c.partition}:${c.priority}`, c.id);
   const scans: Scan[] = [];
+  let cutShort = false;
   for (const level of levelsOf(stream)) {
     if (candidates.filter((c) => c.entry.priority >= level).length >= count) break;
     for (let partition = 0; partition < stream.config.partitions; partition++) {
       const cursor = cursors.get(`${partition}:${level}`) ?? group.start;
       const scan: Scan = { partition, level, cursor, rows: [] };
       let after = cursor;
-      for (let round = 0; round < SCAN_ROUNDS; round++) {
-        const rows = await tx.entries.scanLevel(stream.id, partition, level, after, count);
+      const size = Math.max(count, SCAN_MIN);
+      for (let round = 0; ; round++) {
+        if (round === SCAN_ROUNDS) {
+          cutShort = true;
+          break;
+        }
+        const rows = await tx.entries.scanLevel(stream.id, partition, level, after, size);
         scan.rows.push(...rows);
         const ready = rows.filter((e) => e.deliverAt === null || e.deliverAt <= now);
         for (const entry of ready) candidates.push({ entry });
-        if (ready.length > 0 || rows.length < count) break;
+        if (ready.length > 0 || rows.length < size) break;
         after = rows[rows.length - 1]!.id;
       }
       if (scan.rows.length > 0) scans.push(scan);
@@ -113,8 +131,7 @@ export async function readNew(
       fresh++;
       if (compareIds(c.entry.id, last) > 0) last = c.entry.id;
     }
-    if (noAck) settled++;
-    else {
+    if (!noAck) {
       pending.push({
         id: c.entry.id,
         partition: c.entry.partition,
@@ -150,10 +167,12 @@ export async function readNew(
     }
   }
 
-  if (fresh > 0 || settled > 0) await tx.groups.recordDelivered(stream.id, group.name, last, fresh, settled);
+  if (fresh > 0) await tx.groups.recordDelivered(stream.id, group.name, last, fresh);
   await tx.groups.touchConsumer(stream.id, group.name, consumer, now, deliveries.length > 0);
-  const nextDue = deliveries.length > 0 ? null : await tx.groups.nextDeferredDue(stream.id, group.name);
-  return { deliveries, nextDue };
+  let nextDue: number | null = null;
+  if (cutShort) nextDue = now;
+  else if (deliveries.length === 0) nextDue = await tx.groups.nextDeferredDue(stream.id, group.name);
+  return { deliveries, nextDue, deadLettered: [...deadLettered] };
 }
 
 /** A consumer re-reads its own pending entries after `after`; each read counts as a delivery. */
@@ -189,7 +208,10 @@ export interface ClaimOptions {
   justId?: boolean;
 }
 
-export type ClaimOutcome = { kind: "claimed"; delivery: Delivery } | { kind: "deleted" } | { kind: "dead" };
+export type ClaimOutcome =
+  | { kind: "claimed"; delivery: Delivery }
+  | { kind: "deleted" }
+  | { kind: "dead"; deadLetterStream: string };
 
 /** Transfers one pending entry to `consumer`; a deleted entry leaves the PEL, one past maxDeliveries is dead-lettered. */
 export async function claimOne(
@@ -204,16 +226,14 @@ export async function claimOne(
   const entry = await tx.entries.get(stream.id, p.id);
   if (!entry) {
     await tx.pending.remove(stream.id, group, p.id);
-    await tx.groups.addSettled(stream.id, group, 1);
     return { kind: "deleted" };
   }
   const deliveryCount = options.retryCount ?? (options.justId ? p.deliveryCount : p.deliveryCount + 1);
   const { maxDeliveries } = stream.config;
   if (!options.justId && maxDeliveries !== null && deliveryCount > maxDeliveries) {
     await tx.pending.remove(stream.id, group, p.id);
-    await tx.groups.addSettled(stream.id, group, 1);
-    await deadLetter(tx, stream, group, entry, historyWith(p), "max-deliveries", now);
-    return { kind: "dead" };
+    const deadLetterStream = await deadLetter(tx, stream, group, entry, historyWith(p), "max-deliveries", now);
+    return { kind: "dead", deadLetterStream };
   }
   const deliveredAt = options.timeMs ?? now - (options.idleMs ?? 0);
   await tx.pending.add(stream.id, group, {

@@ -1,6 +1,6 @@
 // Consumer groups with Redis semantics: create, read (blocking), ack, nack, pending, claim, auto-claim.
 import { BadRequestError, ConflictError, NotFoundError } from "../core/errors.js";
-import { MAX_ID, MIN_ID, nextOf, parseId, type StreamId } from "../core/ids.js";
+import { MAX_ID, MIN_ID, parseId, type StreamId } from "../core/ids.js";
 import { checkName } from "../core/names.js";
 import type { PendingDetail, PendingSummary } from "../core/types.js";
 import type { ConsumerRecord, GroupRecord, StreamRecord, Tx } from "../storage/index.js";
@@ -76,8 +76,7 @@ export class GroupsService {
         ? await loadOrCreateStream(tx, namespace, streamName, now)
         : await requireStream(tx, namespace, streamName, true);
       const from = start ?? stream.top;
-      const baseline = stream.entriesAdded - (await tx.entries.countAfter(stream.id, from));
-      if (!(await tx.groups.create(stream.id, name, from, baseline, now))) {
+      if (!(await tx.groups.create(stream.id, name, from, now))) {
         throw new ConflictError(`group '${name}' already exists on stream '${streamName}'`, { field: "group" });
       }
       return requireGroup(tx, stream, name);
@@ -90,9 +89,7 @@ export class GroupsService {
     await this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName, true);
       await requireGroup(tx, stream, name, true);
-      const from = wanted ?? stream.top;
-      const baseline = stream.entriesAdded - (await tx.entries.countAfter(stream.id, from));
-      await tx.groups.setStart(stream.id, name, from, baseline);
+      await tx.groups.setStart(stream.id, name, wanted ?? stream.top);
     });
     this.ctx.changed(namespace, streamName);
   }
@@ -126,7 +123,7 @@ export class GroupsService {
         deferred: await tx.groups.countDeferred(stream.id, name),
         lastDeliveredId: group.lastDelivered,
         entriesRead: group.entriesRead,
-        lag: lagOf(stream, group.baseline, group.settled),
+        lag: await lagOf(tx, stream, group),
         consumerList: consumers.map((c) => ({
           ...c,
           idleMs: now - c.seenAt,
@@ -147,13 +144,17 @@ export class GroupsService {
     const deadline = Date.now() + this.blockFor(options.block);
     for (;;) {
       const since = this.ctx.hub.version(key);
-      const { deliveries, nextDue } = await this.ctx.store.write(async (tx) => {
+      const { deliveries, nextDue, deadLettered } = await this.ctx.store.write(async (tx) => {
         const stream = await requireStream(tx, namespace, streamName);
         const group = await requireGroup(tx, stream, name, true);
         const now = this.ctx.clock.now();
-        if (history) return { deliveries: await readOwnPending(tx, stream, group, consumer, history, count, now), nextDue: null };
+        if (history) {
+          const own = await readOwnPending(tx, stream, group, consumer, history, count, now);
+          return { deliveries: own, nextDue: null, deadLettered: [] };
+        }
         return readNew(tx, stream, group, consumer, count, now, options.noAck ?? false);
       });
+      for (const dlq of deadLettered) this.ctx.changed(namespace, dlq);
       if (deliveries.length > 0 || history || options.block === undefined) return deliveries;
       if (!(await waitForChange(this.ctx, key, deadline, nextDue, since, options.signal))) return deliveries;
     }
@@ -164,9 +165,7 @@ export class GroupsService {
     return this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName);
       await requireGroup(tx, stream, name);
-      const acked = await tx.pending.removeMany(stream.id, name, dedupeIds(ids));
-      await tx.groups.addSettled(stream.id, name, acked);
-      return acked;
+      return tx.pending.removeMany(stream.id, name, dedupeIds(ids));
     });
   }
 
@@ -193,10 +192,7 @@ export class GroupsService {
         if (!p || (consumer !== undefined && p.consumer !== consumer)) continue;
         const entry = await tx.entries.get(stream.id, id);
         await tx.pending.remove(stream.id, name, id);
-        if (!entry) {
-          await tx.groups.addSettled(stream.id, name, 1);
-          continue;
-        }
+        if (!entry) continue;
         await tx.groups.defer(stream.id, name, {
           id,
           partition: p.partition,
@@ -256,7 +252,9 @@ export class GroupsService {
     options: ClaimOptions & { force?: boolean } = {},
   ): Promise<Delivery[]> {
     checkName(consumer, "consumer");
+    const dead = new Set<string>();
     const out = await this.ctx.store.write(async (tx) => {
+      dead.clear();
       const stream = await requireStream(tx, namespace, streamName);
       await requireGroup(tx, stream, name, true);
       const now = this.ctx.clock.now();
@@ -272,10 +270,12 @@ export class GroupsService {
         if (!p || now - p.deliveredAt < minIdleMs) continue;
         const outcome = await claimOne(tx, stream, name, p, consumer, now, options);
         if (outcome.kind === "claimed") claimed.push(outcome.delivery);
+        else if (outcome.kind === "dead") dead.add(outcome.deadLetterStream);
       }
       await tx.groups.touchConsumer(stream.id, name, consumer, now, claimed.length > 0);
       return claimed;
     });
+    for (const dlq of dead) this.ctx.changed(namespace, dlq);
     return out;
   }
 
@@ -291,29 +291,34 @@ export class GroupsService {
     justId = false,
   ): Promise<AutoClaimResult> {
     checkName(consumer, "consumer");
-    return this.ctx.store.write(async (tx) => {
+    const dead = new Set<string>();
+    const result = await this.ctx.store.write(async (tx) => {
+      dead.clear();
       const stream = await requireStream(tx, namespace, streamName);
       await requireGroup(tx, stream, name, true);
       const now = this.ctx.clock.now();
       const limit = Math.min(count, MAX_COUNT);
+      // One row more than asked tells whether the scan reached the end (then `next` is 0-0, as in Redis).
       const rows = await tx.pending.list(stream.id, name, {
         start,
         end: MAX_ID,
-        count: limit,
+        count: limit + 1,
         deliveredBefore: now - minIdleMs,
       });
+      const following = rows.length > limit ? rows.pop()! : undefined;
       const claimed: Delivery[] = [];
       const deleted: StreamId[] = [];
       for (const p of rows) {
         const outcome = await claimOne(tx, stream, name, p, consumer, now, { justId });
         if (outcome.kind === "claimed") claimed.push(outcome.delivery);
         else if (outcome.kind === "deleted") deleted.push(p.id);
+        else dead.add(outcome.deadLetterStream);
       }
       await tx.groups.touchConsumer(stream.id, name, consumer, now, claimed.length > 0);
-      const last = rows[rows.length - 1];
-      const next = rows.length < limit || !last ? MIN_ID : (nextOf(last.id) ?? MIN_ID);
-      return { next, claimed, deleted };
+      return { next: following ? following.id : MIN_ID, claimed, deleted };
     });
+    for (const dlq of dead) this.ctx.changed(namespace, dlq);
+    return result;
   }
 
   async consumers(namespace: string, streamName: string, name: string) {
@@ -336,10 +341,7 @@ export class GroupsService {
         for (const p of held) {
           const entry = await tx.entries.get(stream.id, p.id);
           await tx.pending.remove(stream.id, name, p.id);
-          if (!entry) {
-            await tx.groups.addSettled(stream.id, name, 1);
-            continue;
-          }
+          if (!entry) continue;
           await tx.groups.defer(stream.id, name, {
             id: p.id,
             partition: p.partition,

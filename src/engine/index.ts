@@ -5,6 +5,7 @@ import { DEFAULT_ENGINE_OPTIONS, type EngineContext, type EngineOptions } from "
 import { DeadLettersService } from "./dead-letter-service.js";
 import { GroupsService } from "./groups.js";
 import { Hub } from "./hub.js";
+import { PushService } from "./push/index.js";
 import { StreamsService } from "./streams.js";
 
 export type { EngineOptions } from "./context.js";
@@ -17,6 +18,7 @@ export class Engine {
   readonly streams: StreamsService;
   readonly groups: GroupsService;
   readonly deadLetters: DeadLettersService;
+  readonly push: PushService;
   readonly hub = new Hub();
   readonly clock: Clock;
   private readonly closer = new AbortController();
@@ -45,6 +47,7 @@ export class Engine {
     this.streams = new StreamsService(ctx);
     this.groups = new GroupsService(ctx, (block) => this.streams.blockFor(block));
     this.deadLetters = new DeadLettersService(ctx);
+    this.push = new PushService(this.streams, this.groups);
     // "*" follows a reconnect of the wake-up channel: anything may have changed.
     this.unsubscribe = store.onAnnounce((key) => (key === "*" ? hub.wakeAll() : hub.notify(key)));
     this.sweeper = setInterval(() => {
@@ -62,9 +65,10 @@ export class Engine {
     this.hub.wakeAll();
   }
 
-  /** Ends blocked reads, stops the sweep and closes the store once in-flight writes are committed. */
+  /** Ends push sessions and blocked reads, stops the sweep and closes the store once in-flight writes are committed. */
   async close(): Promise<void> {
     this.interrupt();
+    await this.push.close();
     await this.store.close();
   }
 }

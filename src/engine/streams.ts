@@ -11,7 +11,7 @@ import {
 } from "../core/ids.js";
 import { checkName } from "../core/names.js";
 import { DEFAULT_STREAM_CONFIG, type AppendResult, type Entry, type NewEntry, type StreamConfig } from "../core/types.js";
-import type { StreamRecord } from "../storage/index.js";
+import type { GroupRecord, StreamRecord, Tx } from "../storage/index.js";
 import { appendInTx, applyRetention, requireStream, trimToLength } from "./append.js";
 import { waitForChange, type EngineContext } from "./context.js";
 import { Hub } from "./hub.js";
@@ -50,8 +50,22 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
-export function lagOf(stream: StreamRecord, baseline: number, settled: number): number {
-  return Math.max(0, stream.entriesAdded - baseline - settled);
+/**
+ * A group's lag: entries it has not had acknowledged, counted exactly — pending, set aside (delayed or handed
+ * back) and not yet delivered (past its cursor in each partition and priority). Deleted entries do not count.
+ */
+export async function lagOf(tx: Tx, stream: StreamRecord, group: GroupRecord): Promise<number> {
+  let lag = (await tx.pending.countForGroup(stream.id, group.name)) + (await tx.groups.countDeferred(stream.id, group.name));
+  const cursors = new Map<string, StreamId>();
+  for (const c of await tx.groups.cursors(stream.id, group.name)) cursors.set(`${c.partition}:${c.priority}`, c.id);
+  for (let partition = 0; partition < stream.config.partitions; partition++) {
+    for (let level = 0; level < 4; level++) {
+      if (!(stream.levels & (1 << level))) continue;
+      const after = cursors.get(`${partition}:${level}`) ?? group.start;
+      lag += await tx.entries.countLevelAfter(stream.id, partition, level, after);
+    }
+  }
+  return lag;
 }
 
 export class StreamsService {
@@ -113,7 +127,7 @@ export class StreamsService {
           deferred: await tx.groups.countDeferred(stream.id, g.name),
           lastDeliveredId: g.lastDelivered,
           entriesRead: g.entriesRead,
-          lag: lagOf(stream, g.baseline, g.settled),
+          lag: await lagOf(tx, stream, g),
         });
       }
       return {

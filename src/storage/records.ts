@@ -23,8 +23,6 @@ export interface GroupRecord {
   start: StreamId;
   lastDelivered: StreamId;
   entriesRead: number;
-  baseline: number;
-  settled: number;
   createdAt: number;
 }
 

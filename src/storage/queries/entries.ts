@@ -136,6 +136,15 @@ export class EntryQueries {
     return row && toEntry(row);
   }
 
+  /** How many entries of one partition and priority level lie after a group's cursor (its undelivered ones). */
+  async countLevelAfter(streamId: number, partition: number, level: number, after: StreamId): Promise<number> {
+    const row = await this.sql.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM entries WHERE stream_id = ? AND partition_no = ? AND priority = ? AND (ms, seq) > (?, ?)",
+      [streamId, partition, level, after.ms, after.seq],
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async countAfter(streamId: number, after: StreamId): Promise<number> {
     const row = await this.sql.get<{ n: number }>(
       "SELECT COUNT(*) AS n FROM entries WHERE stream_id = ? AND (ms, seq) > (?, ?)",

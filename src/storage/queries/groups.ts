@@ -11,8 +11,6 @@ interface GroupRow {
   last_ms: number;
   last_seq: number;
   entries_read: number;
-  baseline: number;
-  settled: number;
   created_at: number;
 }
 
@@ -27,7 +25,7 @@ interface DeferredRow {
 }
 
 const GROUP_COLUMNS =
-  "stream_id, name, start_ms, start_seq, last_ms, last_seq, entries_read, baseline, settled, created_at";
+  "stream_id, name, start_ms, start_seq, last_ms, last_seq, entries_read, created_at";
 
 function toGroup(row: GroupRow): GroupRecord {
   return {
@@ -36,8 +34,6 @@ function toGroup(row: GroupRow): GroupRecord {
     start: { ms: row.start_ms, seq: row.start_seq },
     lastDelivered: { ms: row.last_ms, seq: row.last_seq },
     entriesRead: row.entries_read,
-    baseline: row.baseline,
-    settled: row.settled,
     createdAt: row.created_at,
   };
 }
@@ -78,20 +74,19 @@ export class GroupQueries {
   }
 
   /** Answers false when the group already exists. */
-  async create(streamId: number, name: string, start: StreamId, baseline: number, now: number): Promise<boolean> {
+  async create(streamId: number, name: string, start: StreamId, now: number): Promise<boolean> {
     const changed = await this.sql.run(
-      "INSERT INTO consumer_groups (stream_id, name, start_ms, start_seq, last_ms, last_seq, baseline, created_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stream_id, name) DO NOTHING",
-      [streamId, name, start.ms, start.seq, start.ms, start.seq, baseline, now],
+      "INSERT INTO consumer_groups (stream_id, name, start_ms, start_seq, last_ms, last_seq, created_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stream_id, name) DO NOTHING",
+      [streamId, name, start.ms, start.seq, start.ms, start.seq, now],
     );
     return changed > 0;
   }
 
-  async setStart(streamId: number, name: string, start: StreamId, baseline: number): Promise<void> {
+  async setStart(streamId: number, name: string, start: StreamId): Promise<void> {
     await this.sql.run(
-      "UPDATE consumer_groups SET start_ms = ?, start_seq = ?, last_ms = ?, last_seq = ?, baseline = ?, settled = 0 " +
-        "WHERE stream_id = ? AND name = ?",
-      [start.ms, start.seq, start.ms, start.seq, baseline, streamId, name],
+      "UPDATE consumer_groups SET start_ms = ?, start_seq = ?, last_ms = ?, last_seq = ? WHERE stream_id = ? AND name = ?",
+      [start.ms, start.seq, start.ms, start.seq, streamId, name],
     );
     await this.sql.run("DELETE FROM group_cursors WHERE stream_id = ? AND group_name = ?", [streamId, name]);
   }
@@ -103,21 +98,11 @@ export class GroupQueries {
     return (await this.sql.run("DELETE FROM consumer_groups WHERE stream_id = ? AND name = ?", [streamId, name])) > 0;
   }
 
-  async recordDelivered(streamId: number, name: string, last: StreamId, read: number, settled: number): Promise<void> {
+  async recordDelivered(streamId: number, name: string, last: StreamId, read: number): Promise<void> {
     await this.sql.run(
-      "UPDATE consumer_groups SET last_ms = ?, last_seq = ?, entries_read = entries_read + ?, settled = settled + ? " +
-        "WHERE stream_id = ? AND name = ?",
-      [last.ms, last.seq, read, settled, streamId, name],
+      "UPDATE consumer_groups SET last_ms = ?, last_seq = ?, entries_read = entries_read + ? WHERE stream_id = ? AND name = ?",
+      [last.ms, last.seq, read, streamId, name],
     );
-  }
-
-  async addSettled(streamId: number, name: string, settled: number): Promise<void> {
-    if (settled === 0) return;
-    await this.sql.run("UPDATE consumer_groups SET settled = settled + ? WHERE stream_id = ? AND name = ?", [
-      settled,
-      streamId,
-      name,
-    ]);
   }
 
   async cursors(streamId: number, name: string): Promise<CursorRecord[]> {

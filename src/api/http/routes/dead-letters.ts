@@ -5,6 +5,7 @@ import { formatId, inclusiveStart, MAX_ID, parseId, parseRangeStart } from "../.
 import type { HttpContext } from "../context.js";
 import { entriesJson, objectJson } from "../serialize.js";
 import { Count, IdText, Ids, StreamParams } from "../schemas.js";
+import { emptyBodyIsObject } from "../validation.js";
 
 export function deadLetterRoutes(app: FastifyInstance, { engine, namespaceOf }: HttpContext): void {
   app.get(
@@ -31,8 +32,9 @@ export function deadLetterRoutes(app: FastifyInstance, { engine, namespaceOf }: 
     {
       schema: {
         params: StreamParams,
-        body: Type.Optional(Type.Object({ ids: Type.Optional(Ids), count: Type.Optional(Count) }, { additionalProperties: false })),
+        body: Type.Object({ ids: Type.Optional(Ids), count: Type.Optional(Count) }, { additionalProperties: false }),
       },
+      preValidation: emptyBodyIsObject,
     },
     async (req) => {
       const { stream } = req.params as { stream: string };

@@ -6,6 +6,7 @@ import type { HttpContext } from "../context.js";
 import { deliveriesJson, idJson, objectJson } from "../serialize.js";
 import { Block, ConsumerParams, Count, GroupParams, IdText, Ids, Millis, Name, StreamParams } from "../schemas.js";
 import { abortOnClose } from "./streams.js";
+import { emptyBodyIsObject } from "../validation.js";
 
 const CreateBody = Type.Object(
   { startId: Type.Optional(IdText), mkStream: Type.Optional(Type.Boolean()) },
@@ -66,7 +67,7 @@ const NackBody = Type.Object(
 type P = { stream: string; group: string };
 
 export function groupRoutes(app: FastifyInstance, { engine, namespaceOf }: HttpContext): void {
-  app.post("/stream/:stream/group/:group", { schema: { params: GroupParams, body: Type.Optional(CreateBody) } }, async (req, reply) => {
+  app.post("/stream/:stream/group/:group", { schema: { params: GroupParams, body: CreateBody }, preValidation: emptyBodyIsObject }, async (req, reply) => {
     const { stream, group } = req.params as P;
     const body = (req.body ?? {}) as { startId?: string; mkStream?: boolean };
     const g = await engine.groups.create(namespaceOf(req), stream, group, body.startId ?? "$", body.mkStream ?? true);

@@ -59,8 +59,6 @@ CREATE TABLE consumer_groups (
   last_ms BIGINT NOT NULL,
   last_seq BIGINT NOT NULL,
   entries_read BIGINT NOT NULL DEFAULT 0,
-  baseline BIGINT NOT NULL DEFAULT 0,
-  settled BIGINT NOT NULL DEFAULT 0,
   created_at BIGINT NOT NULL,
   PRIMARY KEY (stream_id, name)
 );

@@ -59,8 +59,6 @@ CREATE TABLE consumer_groups (
   last_ms INTEGER NOT NULL,
   last_seq INTEGER NOT NULL,
   entries_read INTEGER NOT NULL DEFAULT 0,
-  baseline INTEGER NOT NULL DEFAULT 0,
-  settled INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   PRIMARY KEY (stream_id, name)
 ) WITHOUT ROWID;
