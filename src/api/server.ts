@@ -4,6 +4,8 @@ import type { Clock } from "../core/clock.js";
 import { Engine } from "../engine/index.js";
 import { createStore, type StoreOptions } from "../storage/index.js";
 import { buildHttpApp, DEFAULT_BODY_LIMIT } from "./http/server.js";
+import { DEFAULT_PUSH_OPTIONS, type PushOptions } from "./push/options.js";
+import { attachQueueSockets } from "./ws/queue-socket.js";
 
 export interface ServerOptions {
   store: StoreOptions;
@@ -13,6 +15,8 @@ export interface ServerOptions {
   /** CORS origin(s) allowed: `*` (the default), one origin or a comma-separated list. */
   corsOrigin?: string;
   logLevel?: string;
+  /** Push (WebSocket, SSE): heartbeat interval and the bound on bytes queued for a slow client. */
+  push?: Partial<PushOptions>;
   maxBlockMs?: number;
   pollIntervalMs?: number;
   clock?: Clock;
@@ -41,9 +45,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.maxBlockMs === undefined ? {} : { maxBlockMs: options.maxBlockMs }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
   });
+  const push: PushOptions = { ...DEFAULT_PUSH_OPTIONS, ...options.push };
   const app = buildHttpApp(engine, {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     corsOrigin: options.corsOrigin ?? "*",
+    push,
     logLevel: options.logLevel ?? "info",
     version: VERSION,
   });
@@ -53,6 +59,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await engine.close();
     throw error;
   }
+  const closeSockets = attachQueueSockets(app.server, engine, { ...push, maxPayload: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : (options.port ?? DEFAULT_PORT);
   const host = options.host ?? DEFAULT_HOST;
@@ -65,6 +72,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         // Blocked reads answer at once (empty) so in-flight requests can finish, then writes drain into the store.
         engine.interrupt();
+        await closeSockets();
+        await engine.push.close();
         await app.close();
         await engine.close();
       })();

@@ -7,6 +7,8 @@ import { registerErrorHandling } from "./errors.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { groupRoutes } from "./routes/groups.js";
 import { healthRoutes } from "./routes/health.js";
+import type { PushOptions } from "../push/options.js";
+import { queueStreamRoutes } from "./routes/queue-stream.js";
 import { queueRoutes } from "./routes/queues.js";
 import { streamRoutes } from "./routes/streams.js";
 import { registerValidation } from "./validation.js";
@@ -16,6 +18,7 @@ export interface HttpOptions {
   bodyLimit: number;
   /** Allowed CORS origin(s): `*`, one origin, or a comma-separated list. */
   corsOrigin: string;
+  push: PushOptions;
   logLevel: string;
   version: string;
 }
@@ -64,5 +67,6 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
   groupRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   queueRoutes(app, ctx);
+  queueStreamRoutes(app, ctx, options.push);
   return app;
 }

@@ -98,6 +98,11 @@ export class PushSession {
     return { ...this.batch };
   }
 
+  /** The batching settings with the names clients use. */
+  batchOptionsForClient(): { batchSize: number; maxWaitTime: number } {
+    return { batchSize: this.batch.batchSize, maxWaitTime: this.batch.maxWaitMs };
+  }
+
   configure(batch: Partial<BatchOptions>): BatchOptions {
     if (batch.batchSize !== undefined) this.batch.batchSize = batch.batchSize;
     if (batch.maxWaitMs !== undefined) this.batch.maxWaitMs = batch.maxWaitMs;
@@ -226,6 +231,8 @@ export class PushSession {
         await this.pause(1000);
         continue;
       }
+      // An empty answer after a blocking read means time ran out or the server is closing: do not spin.
+      if (deliveries.length === 0) await this.pause(BACKOFF_MS);
       const skipped: StreamId[] = [];
       const sent: StreamId[] = [];
       for (const d of deliveries) {

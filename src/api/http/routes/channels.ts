@@ -103,7 +103,8 @@ export function channelRoutes(app: FastifyInstance, _ctx: HttpContext, options: 
   // Open streams would otherwise keep app.close() waiting.
   app.addHook("preClose", async () => hub.close());
 
-  app.get("/api/v1/events/stream/:stream_id", { schema: { params: ChannelParams } }, (req, reply) => {
+  // A HEAD would subscribe and hold the connection open for nothing.
+  app.get("/api/v1/events/stream/:stream_id", { schema: { params: ChannelParams }, exposeHeadRoute: false }, (req, reply) => {
     const { stream_id } = req.params as { stream_id: string };
     openStream(hub, stream_id, reply, options);
   });

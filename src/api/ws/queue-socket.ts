@@ -1,0 +1,192 @@
+// WebSocket push at /ws/queues/{setupId}/{queueName} (seed 000 §1): subscribe, configure, ack, ping.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { BadRequestError, RunnelError } from "../../core/errors.js";
+import { checkFilter } from "../../core/filters.js";
+import { checkName } from "../../core/names.js";
+import type { Engine } from "../../engine/index.js";
+import type { PushItem, PushSession, SubscribeOptions } from "../../engine/push/index.js";
+import { batchJson, dataJson } from "../push/messages.js";
+import type { PushOptions } from "../push/options.js";
+
+const PATH = /^\/ws\/queues\/([^/]+)\/([^/]+)\/?$/;
+export const WS_BATCH_LIMITS = { batchSize: { min: 1, max: 1000 }, maxWaitTime: { min: 0, max: 60_000 } };
+
+type ClientMessage = Record<string, unknown> & { type?: unknown };
+
+function intField(msg: ClientMessage, field: string, min: number, max: number): number | undefined {
+  const v = msg[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new BadRequestError(`${field} must be an integer from ${min} to ${max}`, { field });
+  }
+  return v;
+}
+
+function stringField(msg: ClientMessage, field: string): string | undefined {
+  const v = msg[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new BadRequestError(`${field} must be a string`, { field });
+  return v;
+}
+
+/** Accepts upgrades on the queue path of `server`; answers a function that closes every socket. */
+export function attachQueueSockets(
+  server: import("node:http").Server,
+  engine: Engine,
+  options: PushOptions & { maxPayload: number },
+): () => Promise<void> {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const match = PATH.exec((req.url ?? "").split("?")[0]!);
+    let setupId: string;
+    let queueName: string;
+    try {
+      if (!match) throw new RunnelError("RUNNEL_NOT_FOUND", "no WebSocket endpoint here; use /ws/queues/{setupId}/{queueName}");
+      setupId = checkName(decodeURIComponent(match[1]!), "setupId");
+      queueName = checkName(decodeURIComponent(match[2]!), "queueName");
+    } catch (error) {
+      const status = error instanceof RunnelError && error.code === "RUNNEL_NOT_FOUND" ? "404 Not Found" : "400 Bad Request";
+      const body = JSON.stringify({ error: { code: (error as RunnelError).code, message: (error as Error).message } });
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, engine, setupId, queueName, options));
+  });
+
+  return async () => {
+    for (const ws of wss.clients) ws.close(1001, "server shutting down");
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+}
+
+function serveSocket(ws: WebSocket, engine: Engine, setupId: string, queueName: string, options: PushOptions): void {
+  const connectionId = `ws-${randomUUID().slice(0, 12)}`;
+  const send = (obj: Record<string, unknown>) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ ...obj, connectionId, timestamp: Date.now() }));
+  };
+  const session: PushSession = engine.push.open(
+    setupId,
+    queueName,
+    connectionId,
+    {
+      send(items: PushItem[], batch: boolean) {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(batch ? batchJson(items, connectionId, Date.now()) : dataJson(items[0]!, connectionId));
+      },
+      buffered: () => ws.bufferedAmount,
+      fail(code, message, fatal) {
+        send({ type: "error", code, message });
+        if (fatal) ws.close(1008, code);
+      },
+    },
+    { maxBuffered: options.maxBuffered },
+  );
+
+  send({
+    type: "welcome",
+    setupId,
+    queueName,
+    message: `Connected to Runnel WebSocket stream ${setupId}/${queueName}`,
+  });
+
+  let alive = true;
+  ws.on("pong", () => (alive = true));
+  const heartbeat = setInterval(() => {
+    if (!alive) {
+      ws.terminate();
+      return;
+    }
+    alive = false;
+    ws.ping();
+    send({ type: "heartbeat", messagesReceived: session.stats.received, messagesSent: session.stats.sent });
+  }, options.heartbeatMs);
+
+  // Client messages are handled one after another so a subscribe is in place before a following ack.
+  let queue: Promise<void> = Promise.resolve();
+  ws.on("message", (data, isBinary) => {
+    session.stats.received++;
+    queue = queue.then(() => handle(isBinary ? "" : data.toString()));
+  });
+
+  async function handle(text: string): Promise<void> {
+    let msg: ClientMessage;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+      msg = parsed as ClientMessage;
+    } catch {
+      send({ type: "error", code: "RUNNEL_BAD_REQUEST", message: "a message must be a JSON object with a type" });
+      return;
+    }
+    const requestId = msg.id;
+    try {
+      switch (msg.type) {
+        case "ping":
+          send({ type: "pong", id: requestId ?? null });
+          return;
+        case "subscribe": {
+          const sub: SubscribeOptions = {
+            consumerGroup: stringField(msg, "consumerGroup"),
+            filters: checkFilter(msg.filters),
+            startId: stringField(msg, "startId") ?? stringField(msg, "fromId"),
+            ackMode: ackModeOf(stringField(msg, "ackMode")),
+            maxInFlight: intField(msg, "maxInFlight", 1, 100_000),
+          };
+          if (sub.consumerGroup !== undefined) checkName(sub.consumerGroup, "consumerGroup");
+          const info = await session.subscribe(sub);
+          send({ type: "subscribed", ...info, ...session.batchOptionsForClient() });
+          return;
+        }
+        case "configure": {
+          const batchSize = intField(msg, "batchSize", WS_BATCH_LIMITS.batchSize.min, WS_BATCH_LIMITS.batchSize.max);
+          const maxWaitTime = intField(msg, "maxWaitTime", WS_BATCH_LIMITS.maxWaitTime.min, WS_BATCH_LIMITS.maxWaitTime.max);
+          const applied = session.configure({
+            ...(batchSize === undefined ? {} : { batchSize }),
+            ...(maxWaitTime === undefined ? {} : { maxWaitMs: maxWaitTime }),
+          });
+          send({ type: "configured", batchSize: applied.batchSize, maxWaitTime: applied.maxWaitMs });
+          return;
+        }
+        case "unsubscribe":
+          send({ type: "unsubscribed", wasSubscribed: await session.unsubscribe() });
+          return;
+        case "ack": {
+          const ids = idsOf(msg);
+          send({ type: "acked", messageIds: ids, acked: await session.ack(ids) });
+          return;
+        }
+        default:
+          throw new BadRequestError(
+            `unknown message type ${JSON.stringify(msg.type ?? null)}; use ping, subscribe, configure, unsubscribe or ack`,
+            { field: "type" },
+          );
+      }
+    } catch (error) {
+      const e = error instanceof RunnelError ? error : new RunnelError("RUNNEL_INTERNAL", "internal error");
+      send({ type: "error", code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}), ...(requestId === undefined ? {} : { id: requestId }) });
+    }
+  }
+
+  ws.on("close", () => {
+    clearInterval(heartbeat);
+    void queue.then(() => engine.push.release(session));
+  });
+  ws.on("error", () => ws.terminate());
+}
+
+function ackModeOf(v: string | undefined): SubscribeOptions["ackMode"] {
+  if (v === undefined || v === "manual" || v === "auto") return v;
+  throw new BadRequestError("ackMode must be manual or auto", { field: "ackMode" });
+}
+
+function idsOf(msg: ClientMessage): string[] {
+  if (typeof msg.messageId === "string") return [msg.messageId];
+  if (Array.isArray(msg.messageIds) && msg.messageIds.length > 0 && msg.messageIds.every((x) => typeof x === "string")) {
+    return msg.messageIds as string[];
+  }
+  throw new BadRequestError("ack needs messageId (a string) or messageIds (strings)", { field: "messageId" });
+}
