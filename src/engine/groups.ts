@@ -50,6 +50,9 @@ function dedupeIds(ids: readonly StreamId[]): StreamId[] {
   });
 }
 
+/** How many pending entries autoclaim looks at per entry asked for. */
+const AUTOCLAIM_ATTEMPTS = 10;
+
 async function requireGroup(tx: Tx, stream: StreamRecord, name: string, lock = false): Promise<GroupRecord> {
   const group = await tx.groups.get(stream.id, name, lock);
   if (!group) throw new NotFoundError(`group '${name}' does not exist on stream '${stream.name}'`, { field: "group" });
@@ -298,24 +301,23 @@ export class GroupsService {
       await requireGroup(tx, stream, name, true);
       const now = this.ctx.clock.now();
       const limit = Math.min(count, MAX_COUNT);
-      // One row more than asked tells whether the scan reached the end (then `next` is 0-0, as in Redis).
-      const rows = await tx.pending.list(stream.id, name, {
-        start,
-        end: MAX_ID,
-        count: limit + 1,
-        deliveredBefore: now - minIdleMs,
-      });
-      const following = rows.length > limit ? rows.pop()! : undefined;
+      // Like Redis, look at no more than count×10 pending entries per call, so a call costs the same whether
+      // or not anything is idle; `next` is where to go on from, 0-0 once the end was reached.
+      const attempts = limit * AUTOCLAIM_ATTEMPTS;
+      const rows = await tx.pending.list(stream.id, name, { start, end: MAX_ID, count: attempts + 1 });
       const claimed: Delivery[] = [];
       const deleted: StreamId[] = [];
-      for (const p of rows) {
+      let i = 0;
+      for (; i < rows.length && i < attempts && claimed.length + deleted.length < limit; i++) {
+        const p = rows[i]!;
+        if (now - p.deliveredAt < minIdleMs) continue;
         const outcome = await claimOne(tx, stream, name, p, consumer, now, { justId });
         if (outcome.kind === "claimed") claimed.push(outcome.delivery);
         else if (outcome.kind === "deleted") deleted.push(p.id);
         else dead.add(outcome.deadLetterStream);
       }
       await tx.groups.touchConsumer(stream.id, name, consumer, now, claimed.length > 0);
-      return { next: following ? following.id : MIN_ID, claimed, deleted };
+      return { next: i < rows.length ? rows[i]!.id : MIN_ID, claimed, deleted };
     });
     for (const dlq of dead) this.ctx.changed(namespace, dlq);
     return result;

@@ -8,8 +8,9 @@ export class Hub {
   private readonly versions = new Map<string, number>();
   private allVersion = 0;
 
+  /** Names cannot hold `/`, so this is unambiguous; it also travels as a PostgreSQL NOTIFY payload (no NUL there). */
   static key(namespace: string, stream: string): string {
-    return `${namespace}\u0000${stream}`;
+    return `${namespace}/${stream}`;
   }
 
   /** Changes whenever `key` (or every key) was notified. */

@@ -8,7 +8,23 @@ export interface TxConnection {
   exec(statement: "BEGIN" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "ROLLBACK_TO"): Promise<void>;
 }
 
+/** Deadlocks and serialisation failures: the transaction lost a race and is worth running again. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+const MAX_ATTEMPTS = 5;
+
+function retryable(error: unknown): boolean {
+  return RETRYABLE.has((error as { code?: string } | null)?.code ?? "");
+}
+
+/** A whole-transaction failure that every unit in it shares. */
+class TransactionFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super("transaction failed");
+  }
+}
+
 interface Job {
+  attempts: number;
   work: Work<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -34,7 +50,7 @@ export class WriteBatcher {
 
   submit<T>(work: Work<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ attempts: 0, work, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -88,6 +104,8 @@ export class WriteBatcher {
           await conn.exec("RELEASE");
           outcomes.push({ ok: true, value });
         } catch (error) {
+          // A deadlock loser must give up every lock it holds, not just this unit's: abort the whole transaction.
+          if (retryable(error)) throw new TransactionFailed(error);
           await conn.exec("ROLLBACK_TO");
           await conn.exec("RELEASE");
           outcomes.push({ ok: false, value: error });
@@ -98,9 +116,18 @@ export class WriteBatcher {
       broken = true;
       await conn.exec("ROLLBACK").catch(() => undefined);
       lease.release(true);
-      // A whole transaction can fail (a deadlock between nodes, a lost connection): try each unit on its own.
-      if (batch.length > 1) for (const job of batch) await this.runBatch([job]);
-      else batch[0]!.reject(error);
+      const reason = error instanceof TransactionFailed ? error.reason : error;
+      // A whole transaction can fail (a deadlock between nodes, a lost connection): try each unit on its own,
+      // and a lone unit that lost a race a few times more after a short, random pause.
+      if (batch.length > 1) {
+        for (const job of batch) await this.runBatch([job]);
+        return;
+      }
+      const job = batch[0]!;
+      if (retryable(reason) && ++job.attempts < MAX_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * job.attempts));
+        await this.runBatch([job]);
+      } else job.reject(reason);
       return;
     } finally {
       if (!broken) lease.release(false);

@@ -82,7 +82,7 @@ export class TailRegistry {
    * the subscription. `active()` lets a catch-up stop early when the subscriber went away.
    */
   async attach(namespace: string, name: string, sub: TailSubscriber, active: () => boolean): Promise<() => void> {
-    const key = `${namespace}\u0000${name}`;
+    const key = `${namespace}/${name}`;
     for (;;) {
       const tail = this.tails.get(key);
       // With no tail, or a tail no further than us, join now: nothing can fall between.

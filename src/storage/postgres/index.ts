@@ -148,6 +148,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   });
   await listener.start();
   let closed = false;
+  let warnedNotify = false;
 
   return {
     kind: "postgres",
@@ -162,7 +163,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     announce(keys) {
       for (const key of keys) {
-        pool.query("SELECT pg_notify($1, $2)", [WAKE_CHANNEL, `${nodeId} ${key}`]).catch(() => undefined);
+        pool.query("SELECT pg_notify($1, $2)", [WAKE_CHANNEL, `${nodeId} ${key}`]).catch((error: unknown) => {
+          // Readers on other nodes still find the entry on their next re-poll; say once that wake-ups are failing.
+          if (!warnedNotify) process.emitWarning(`runnel: NOTIFY failed, other nodes fall back to polling: ${String(error)}`);
+          warnedNotify = true;
+        });
       }
     },
     onAnnounce(l) {

@@ -73,7 +73,15 @@ export interface DedupeHit {
 }
 
 export class EntryQueries {
-  constructor(private readonly sql: Sql) {}
+  /**
+   * SQLite has no statistics unless ANALYZE ran, and then may walk the primary key and filter; pin the index
+   * that matches (stream, partition, priority, id). PostgreSQL's planner picks it (checked with EXPLAIN).
+   */
+  private readonly byLevel: string;
+
+  constructor(private readonly sql: Sql) {
+    this.byLevel = sql.dialect === "sqlite" ? " INDEXED BY entries_by_level" : "";
+  }
 
   async insert(streamId: number, entries: readonly Entry[]): Promise<void> {
     if (this.sql.dialect === "sqlite") {
@@ -113,7 +121,7 @@ export class EntryQueries {
   /** The next entries of one partition and priority level after a group's cursor, in id order. */
   async scanLevel(streamId: number, partition: number, level: number, after: StreamId, count: number): Promise<Entry[]> {
     const rows = await this.sql.all<EntryRow>(
-      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND partition_no = ? AND priority = ? ` +
+      `SELECT ${ENTRY_COLUMNS} FROM entries${this.byLevel} WHERE stream_id = ? AND partition_no = ? AND priority = ? ` +
         "AND (ms, seq) > (?, ?) ORDER BY ms, seq LIMIT ?",
       [streamId, partition, level, after.ms, after.seq, count],
     );
@@ -139,7 +147,7 @@ export class EntryQueries {
   /** How many entries of one partition and priority level lie after a group's cursor (its undelivered ones). */
   async countLevelAfter(streamId: number, partition: number, level: number, after: StreamId): Promise<number> {
     const row = await this.sql.get<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM entries WHERE stream_id = ? AND partition_no = ? AND priority = ? AND (ms, seq) > (?, ?)",
+      `SELECT COUNT(*) AS n FROM entries${this.byLevel} WHERE stream_id = ? AND partition_no = ? AND priority = ? AND (ms, seq) > (?, ?)`,
       [streamId, partition, level, after.ms, after.seq],
     );
     return Number(row?.n ?? 0);

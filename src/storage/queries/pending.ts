@@ -37,7 +37,12 @@ export interface PendingFilter {
 }
 
 export class PendingQueries {
-  constructor(private readonly sql: Sql) {}
+  /** As for entries: SQLite without statistics would walk the primary key and filter by consumer. */
+  private readonly byConsumer: string;
+
+  constructor(private readonly sql: Sql) {
+    this.byConsumer = sql.dialect === "sqlite" ? " INDEXED BY pending_by_consumer" : "";
+  }
 
   async add(streamId: number, group: string, rec: PendingRecord): Promise<void> {
     await this.addMany(streamId, group, [rec]);
@@ -107,7 +112,7 @@ export class PendingQueries {
   /** A consumer's own pending entries after `after`, oldest first. */
   async ofConsumer(streamId: number, group: string, consumer: string, after: StreamId, count: number) {
     const rows = await this.sql.all<PendingRow>(
-      `SELECT ${COLUMNS} FROM pending WHERE stream_id = ? AND group_name = ? AND consumer = ? AND (ms, seq) > (?, ?) ` +
+      `SELECT ${COLUMNS} FROM pending${this.byConsumer} WHERE stream_id = ? AND group_name = ? AND consumer = ? AND (ms, seq) > (?, ?) ` +
         "ORDER BY ms, seq LIMIT ?",
       [streamId, group, consumer, after.ms, after.seq, count],
     );
@@ -126,8 +131,9 @@ export class PendingQueries {
       params.push(filter.deliveredBefore);
     }
     params.push(filter.count);
+    const index = filter.consumer !== undefined ? this.byConsumer : "";
     const rows = await this.sql.all<PendingRow>(
-      `SELECT ${COLUMNS} FROM pending WHERE ${where} ORDER BY ms, seq LIMIT ?`,
+      `SELECT ${COLUMNS} FROM pending${index} WHERE ${where} ORDER BY ms, seq LIMIT ?`,
       params,
     );
     return rows.map(toPending);
