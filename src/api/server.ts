@@ -17,6 +17,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** Push (WebSocket, SSE): heartbeat interval and the bound on bytes queued for a slow client. */
   push?: Partial<PushOptions>;
+  /** Emit sample events on the default broadcast channels (seed 001's generators). */
+  demo?: boolean;
   maxBlockMs?: number;
   pollIntervalMs?: number;
   clock?: Clock;
@@ -52,6 +54,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     push,
     logLevel: options.logLevel ?? "info",
     version: VERSION,
+    demo: options.demo ?? false,
   });
   try {
     await app.listen({ port: options.port ?? DEFAULT_PORT, host: options.host ?? DEFAULT_HOST });

@@ -20,6 +20,7 @@ Options (environment variable in brackets):
   --max-body BYTES       largest request body [RUNNEL_MAX_BODY] (default ${DEFAULT_BODY_LIMIT})
   --cors-origin LIST     allowed CORS origins, * or a comma-separated list [RUNNEL_CORS_ORIGIN] (default *)
   --max-block MS         longest blocking read [RUNNEL_MAX_BLOCK_MS] (default 60000)
+  --demo                 emit sample events on the default broadcast channels [RUNNEL_DEMO=1]
   --log-level LEVEL      fatal, error, warn, info, debug [RUNNEL_LOG_LEVEL] (default info)
   -h, --help             show this help
 `;
@@ -52,6 +53,7 @@ export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): Serv
       "cors-origin": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
+      demo: { type: "boolean" },
     },
     strict: true,
   });
@@ -65,6 +67,7 @@ export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): Serv
     maxBlockMs: int(values["max-block"] ?? env.RUNNEL_MAX_BLOCK_MS, "max-block", 0, 3_600_000) ?? 60_000,
     logLevel: values["log-level"] ?? env.RUNNEL_LOG_LEVEL ?? "info",
     corsOrigin: values["cors-origin"] ?? env.RUNNEL_CORS_ORIGIN ?? "*",
+    demo: values.demo ?? env.RUNNEL_DEMO === "1",
   };
   if (kind === "sqlite") {
     const durability = values.durability ?? env.RUNNEL_DURABILITY ?? "full";

@@ -8,6 +8,8 @@ import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { groupRoutes } from "./routes/groups.js";
 import { healthRoutes } from "./routes/health.js";
 import type { PushOptions } from "../push/options.js";
+import { createChannelHub } from "../../engine/channels/index.js";
+import { channelRoutes } from "./routes/channels.js";
 import { queueStreamRoutes } from "./routes/queue-stream.js";
 import { queueRoutes } from "./routes/queues.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -19,6 +21,8 @@ export interface HttpOptions {
   /** Allowed CORS origin(s): `*`, one origin, or a comma-separated list. */
   corsOrigin: string;
   push: PushOptions;
+  /** Run the sample-event generators of the default broadcast channels. */
+  demo?: boolean;
   logLevel: string;
   version: string;
 }
@@ -68,5 +72,6 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
   deadLetterRoutes(app, ctx);
   queueRoutes(app, ctx);
   queueStreamRoutes(app, ctx, options.push);
+  channelRoutes(app, ctx, { hub: createChannelHub({ demo: options.demo ?? false, clock: engine.clock }) });
   return app;
 }
