@@ -56,6 +56,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     version: VERSION,
     demo: options.demo ?? false,
   });
+  let closing: Promise<void> | undefined;
+  // Once shutdown starts, every response closes its connection, so keep-alive sockets do not hold the server open.
+  app.addHook("onSend", async (_req, reply, payload) => {
+    if (closing) void reply.header("connection", "close");
+    return payload;
+  });
   try {
     await app.listen({ port: options.port ?? DEFAULT_PORT, host: options.host ?? DEFAULT_HOST });
   } catch (error) {
@@ -66,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : (options.port ?? DEFAULT_PORT);
   const host = options.host ?? DEFAULT_HOST;
-  let closing: Promise<void> | undefined;
+
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,

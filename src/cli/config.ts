@@ -29,8 +29,19 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** A flag given empty is a mistake; an empty environment variable counts as unset. */
+function pick(flag: string | undefined, env: string | undefined, name: string): string | undefined {
+  if (flag !== undefined) {
+    if (flag === "") throw new ConfigError(`--${name} needs a value`);
+    return flag;
+  }
+  return env === "" ? undefined : env;
+}
+
 function int(value: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (value === undefined || value === "") return undefined;
+  if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
   return n;
@@ -59,13 +70,17 @@ export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): Serv
   });
   if (values.help) return "help";
   const kind = values.store ?? env.RUNNEL_STORE ?? "sqlite";
-  const port = int(values.port ?? env.RUNNEL_PORT, "port", 0, 65535) ?? DEFAULT_PORT;
+  const port = int(pick(values.port, env.RUNNEL_PORT, "port"), "port", 0, 65535) ?? DEFAULT_PORT;
+  const logLevel = pick(values["log-level"], env.RUNNEL_LOG_LEVEL, "log-level") ?? "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
+  }
   const common = {
     port,
     host: values.host ?? env.RUNNEL_HOST ?? DEFAULT_HOST,
-    bodyLimit: int(values["max-body"] ?? env.RUNNEL_MAX_BODY, "max-body", 1024, 1024 ** 3) ?? DEFAULT_BODY_LIMIT,
-    maxBlockMs: int(values["max-block"] ?? env.RUNNEL_MAX_BLOCK_MS, "max-block", 0, 3_600_000) ?? 60_000,
-    logLevel: values["log-level"] ?? env.RUNNEL_LOG_LEVEL ?? "info",
+    bodyLimit: int(pick(values["max-body"], env.RUNNEL_MAX_BODY, "max-body"), "max-body", 1024, 1024 ** 3) ?? DEFAULT_BODY_LIMIT,
+    maxBlockMs: int(pick(values["max-block"], env.RUNNEL_MAX_BLOCK_MS, "max-block"), "max-block", 0, 3_600_000) ?? 60_000,
+    logLevel,
     corsOrigin: values["cors-origin"] ?? env.RUNNEL_CORS_ORIGIN ?? "*",
     demo: values.demo ?? env.RUNNEL_DEMO === "1",
   };

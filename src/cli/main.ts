@@ -58,5 +58,6 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`runnel: ${message}`);
-  process.exit(error instanceof ConfigError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? 2 : 1);
+  const usage = error instanceof ConfigError || String((error as { code?: string }).code ?? "").startsWith("ERR_PARSE_ARGS_");
+  process.exit(usage ? 2 : 1);
 });

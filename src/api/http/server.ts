@@ -1,6 +1,6 @@
 // Builds the Fastify app: body parsing, validation, the error shape and every route module.
 import cors from "@fastify/cors";
-import Fastify, { LogController, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Engine } from "../../engine/index.js";
 import { DEFAULT_NAMESPACE, type HttpContext } from "./context.js";
 import { registerErrorHandling } from "./errors.js";
@@ -36,13 +36,20 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
     bodyLimit: options.bodyLimit,
     routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
+    // Errors the router raises before any route runs (a bad URL encoding, an overlong name) get the same shape.
+    frameworkErrors: (error, _req, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const code = status === 404 ? "RUNNEL_NOT_FOUND" : "RUNNEL_BAD_REQUEST";
+      void (reply as unknown as FastifyReply).status(status).send({ error: { code, message: error.message } });
+    },
   });
 
   // Any body is read as JSON (curl -d sends form encoding by default); the text is kept for payloads stored as sent.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (req, body, done) => {
     const text = (body as string).trim();
-    if (text.length === 0) {
+    // No route matched: the answer is a 404 whatever the body holds.
+    if (text.length === 0 || req.is404) {
       done(null, undefined);
       return;
     }
