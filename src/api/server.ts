@@ -81,8 +81,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         // Blocked reads answer at once (empty) so in-flight requests can finish, then writes drain into the store.
         engine.interrupt();
-        await closeSockets();
         await engine.push.close();
+        await closeSockets();
         await app.close();
         await engine.close();
       })();

@@ -92,29 +92,12 @@ export class WriteBatcher {
       for (const job of batch) job.reject(error);
       return;
     }
-    const { conn } = lease;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
-    let broken = false;
+    let outcomes: Outcome[];
     try {
-      await conn.exec("BEGIN");
-      for (const job of batch) {
-        await conn.exec("SAVEPOINT");
-        try {
-          const value = await job.work(conn.tx);
-          await conn.exec("RELEASE");
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          // A deadlock loser must give up every lock it holds, not just this unit's: abort the whole transaction.
-          if (retryable(error)) throw new TransactionFailed(error);
-          await conn.exec("ROLLBACK_TO");
-          await conn.exec("RELEASE");
-          outcomes.push({ ok: false, value: error });
-        }
-      }
-      await conn.exec("COMMIT");
+      outcomes = await transact(lease.conn, batch);
+      lease.release(false);
     } catch (error) {
-      broken = true;
-      await conn.exec("ROLLBACK").catch(() => undefined);
+      await lease.conn.exec("ROLLBACK").catch(() => undefined);
       lease.release(true);
       const reason = error instanceof TransactionFailed ? error.reason : error;
       // A whole transaction can fail (a deadlock between nodes, a lost connection): try each unit on its own,
@@ -129,8 +112,6 @@ export class WriteBatcher {
         await this.runBatch([job]);
       } else job.reject(reason);
       return;
-    } finally {
-      if (!broken) lease.release(false);
     }
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
@@ -138,4 +119,47 @@ export class WriteBatcher {
       else job.reject(outcome.value);
     });
   }
+}
+
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
+
+/**
+ * Runs the units in one transaction, each under a savepoint so a failing one is undone alone. Throws when the
+ * transaction as a whole failed (then nothing of it was committed).
+ */
+async function transact(conn: TxConnection, batch: Job[]): Promise<Outcome[]> {
+  await conn.exec("BEGIN");
+  if (batch.length === 1) {
+    // A lone unit needs no savepoint: if it fails, the whole transaction is rolled back for it.
+    let value: unknown;
+    try {
+      value = await batch[0]!.work(conn.tx);
+    } catch (error) {
+      if (retryable(error)) throw new TransactionFailed(error);
+      await conn.exec("ROLLBACK");
+      return [{ ok: false, value: error }];
+    }
+    await conn.exec("COMMIT");
+    return [{ ok: true, value }];
+  }
+  const outcomes: Outcome[] = [];
+  for (const job of batch) {
+    await conn.exec("SAVEPOINT");
+    try {
+      const value = await job.work(conn.tx);
+      await conn.exec("RELEASE");
+      outcomes.push({ ok: true, value });
+    } catch (error) {
+      // A deadlock loser must give up every lock it holds, not just this unit's: abort the whole transaction.
+      if (retryable(error)) throw new TransactionFailed(error);
+      await conn.exec("ROLLBACK_TO");
+      await conn.exec("RELEASE");
+      outcomes.push({ ok: false, value: error });
+    }
+  }
+  await conn.exec("COMMIT");
+  return outcomes;
 }

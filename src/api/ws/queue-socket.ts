@@ -12,6 +12,7 @@ import { batchJson, dataJson } from "../push/messages.js";
 import type { PushOptions } from "../push/options.js";
 
 const PATH = /^\/ws\/queues\/([^/]+)\/([^/]+)\/?$/;
+const CLOSE_GRACE_MS = 1000;
 export const WS_BATCH_LIMITS = { batchSize: { min: 1, max: 1000 }, maxWaitTime: { min: 0, max: 60_000 } };
 
 type ClientMessage = Record<string, unknown> & { type?: unknown };
@@ -58,7 +59,11 @@ export function attachQueueSockets(
   });
 
   return async () => {
-    for (const ws of wss.clients) ws.close(1001, "server shutting down");
+    for (const ws of wss.clients) {
+      ws.close(1001, "server shutting down");
+      // A client that does not answer the close handshake (stalled, gone) is cut off.
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   };
 }

@@ -43,7 +43,11 @@ class StreamTail {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      if (entries.length === 0) continue;
+      // Empty means the wait timed out or the engine is closing (then reads return at once): never spin.
+      if (entries.length === 0) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
       this.last = entries[entries.length - 1]!.id;
       for (const sub of this.subscribers) {
         const fresh = entries.filter((e) => compareIds(e.id, sub.cursor) > 0);
