@@ -1,0 +1,87 @@
+// Benchmark settings from the environment: counts scale with BENCH_SCALE, each knob can be set on its own.
+//
+//   BENCH_SCALE=0.1                multiplies every count (default 1: 20k single appends, 200k batched, 100k consumed)
+//   BENCH_BACKENDS=a,b             sqlite-full, sqlite-relaxed, postgres-1node, postgres-2nodes (default all)
+//   BENCH_MAX_SECONDS=15           cap per measured phase; a capped row reports the rate of what it finished
+//   BENCH_APPEND_COUNT, BENCH_APPEND_CONCURRENCY (32), BENCH_BATCH_COUNT, BENCH_BATCH_SIZE (100),
+//   BENCH_BATCH_CONCURRENCY (8), BENCH_GROUP_PREFILL, BENCH_GROUP_CONSUMERS (8), BENCH_GROUP_READ_COUNT (100),
+//   BENCH_PAYLOAD_BYTES (200), BENCH_WARMUP, BENCH_PG_POOL_SIZE (10)   exact values, not scaled
+//   BENCH_CPU_PROF=dir             run every server under --cpu-prof; summarise with bench/profile-summary.ts
+//   RUNNEL_BENCH_DATABASE_URL      PostgreSQL to use (default RUNNEL_TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test)
+import { resolve } from "node:path";
+
+export const PG_URL = process.env.RUNNEL_BENCH_DATABASE_URL ?? process.env.RUNNEL_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export type BackendName = "sqlite-full" | "sqlite-relaxed" | "postgres-1node" | "postgres-2nodes";
+export const BACKEND_NAMES: readonly BackendName[] = ["sqlite-full", "sqlite-relaxed", "postgres-1node", "postgres-2nodes"];
+
+export interface BenchConfig {
+  scale: number;
+  /** Backends to run, in order (BENCH_BACKENDS=sqlite-full,postgres-1node). */
+  backends: BackendName[];
+  /** Size of each entry's JSON payload in bytes. */
+  payloadBytes: number;
+  /** Requests sent before measuring, so the server's JIT is warm. */
+  warmupRequests: number;
+  appendOne: { count: number; concurrency: number };
+  appendBatch: { count: number; batchSize: number; concurrency: number };
+  groupRead: { prefill: number; consumers: number; readCount: number };
+  /** PostgreSQL connections per node. */
+  pgPoolSize: number;
+  /**
+   * A measured phase still running after this many seconds stops early and reports the rate of what it finished
+   * (marked `capped`), so a slow backend cannot stretch the run.
+   */
+  maxSeconds: number;
+  /** When set, every server runs under `--cpu-prof` and writes its profile into this folder. */
+  cpuProfDir: string | undefined;
+}
+
+function num(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got '${raw}'`);
+  return n;
+}
+
+/** An integer knob: the variable's value as given, else `base * scale`. */
+function scaled(name: string, base: number, scale: number, min: number): number {
+  return Math.max(min, Math.round(num(name, base * scale, min)));
+}
+
+function backendList(raw: string | undefined): BackendName[] {
+  if (raw === undefined || raw.trim() === "") return [...BACKEND_NAMES];
+  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(BACKEND_NAMES as readonly string[]).includes(n)) throw new Error(`BENCH_BACKENDS: unknown backend '${n}'; use ${BACKEND_NAMES.join(", ")}`);
+  }
+  return names as BackendName[];
+}
+
+export function resolveBenchConfig(): BenchConfig {
+  const scale = num("BENCH_SCALE", 1, 0.001);
+  return {
+    scale,
+    backends: backendList(process.env.BENCH_BACKENDS),
+    payloadBytes: scaled("BENCH_PAYLOAD_BYTES", 200, 1, 16),
+    warmupRequests: scaled("BENCH_WARMUP", 500, scale, 50),
+    appendOne: {
+      count: scaled("BENCH_APPEND_COUNT", 20_000, scale, 100),
+      concurrency: scaled("BENCH_APPEND_CONCURRENCY", 32, 1, 1),
+    },
+    appendBatch: {
+      count: scaled("BENCH_BATCH_COUNT", 200_000, scale, 100),
+      batchSize: Math.min(10_000, scaled("BENCH_BATCH_SIZE", 100, 1, 1)),
+      concurrency: scaled("BENCH_BATCH_CONCURRENCY", 8, 1, 1),
+    },
+    groupRead: {
+      prefill: scaled("BENCH_GROUP_PREFILL", 100_000, scale, 100),
+      consumers: scaled("BENCH_GROUP_CONSUMERS", 8, 1, 1),
+      readCount: scaled("BENCH_GROUP_READ_COUNT", 100, 1, 1),
+    },
+    pgPoolSize: scaled("BENCH_PG_POOL_SIZE", 10, 1, 1),
+    maxSeconds: num("BENCH_MAX_SECONDS", 15, 1),
+    cpuProfDir: process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined,
+  };
+}
