@@ -83,6 +83,7 @@ export class EntryQueries {
     this.byLevel = sql.dialect === "sqlite" ? " INDEXED BY entries_by_level" : "";
   }
 
+  /** EXPLAIN: a plain insert into the primary key and entries_by_level; no read. */
   async insert(streamId: number, entries: readonly Entry[]): Promise<void> {
     if (this.sql.dialect === "sqlite") {
       // SQLite runs a cached single-row statement fastest; PostgreSQL wants one round trip.
@@ -107,7 +108,11 @@ export class EntryQueries {
     return row && toEntry(row);
   }
 
-  /** Entries with start <= id <= end, oldest first (or newest first with `reverse`). */
+  /**
+   * Entries with start <= id <= end, oldest first (or newest first with `reverse`).
+   * EXPLAIN (PostgreSQL 15, SQLite 3.53, 64k entries): an index range scan of the primary key, backwards for
+   * `reverse`; both use the index for the row-value bounds `(ms, seq) >= (?, ?)`.
+   */
   async range(streamId: number, start: StreamId, end: StreamId, count: number, reverse = false): Promise<Entry[]> {
     const order = reverse ? "DESC" : "ASC";
     const rows = await this.sql.all<EntryRow>(
@@ -118,7 +123,10 @@ export class EntryQueries {
     return rows.map(toEntry);
   }
 
-  /** The next entries of one partition and priority level after a group's cursor, in id order. */
+  /**
+   * The next entries of one partition and priority level after a group's cursor, in id order.
+   * EXPLAIN: an index range scan of entries_by_level on all five columns (pinned with INDEXED BY on SQLite).
+   */
   async scanLevel(streamId: number, partition: number, level: number, after: StreamId, count: number): Promise<Entry[]> {
     const rows = await this.sql.all<EntryRow>(
       `SELECT ${ENTRY_COLUMNS} FROM entries${this.byLevel} WHERE stream_id = ? AND partition_no = ? AND priority = ? ` +
@@ -200,6 +208,7 @@ export class EntryQueries {
     ]);
   }
 
+  /** EXPLAIN: a primary-key lookup on dedupe. */
   async findDedupe(streamId: number, key: string, since: number): Promise<DedupeHit | undefined> {
     const row = await this.sql.get<{ ms: number; seq: number; partition_no: number; position: number }>(
       "SELECT ms, seq, partition_no, position FROM dedupe WHERE stream_id = ? AND dedupe_key = ? AND created_at >= ?",

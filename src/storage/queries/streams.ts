@@ -51,7 +51,10 @@ function toRecord(row: StreamRow): StreamRecord {
 export class StreamQueries {
   constructor(private readonly sql: Sql) {}
 
-  /** With `lock`, PostgreSQL holds the row until commit so appends to one stream serialise. */
+  /**
+   * With `lock`, PostgreSQL holds the row until commit so appends to one stream serialise.
+   * EXPLAIN: a lookup of the unique (namespace, name) index.
+   */
   async get(namespace: string, name: string, lock = false): Promise<StreamRecord | undefined> {
     const row = await this.sql.get<StreamRow>(
       `SELECT ${COLUMNS} FROM streams WHERE namespace = ? AND name = ?${lock ? forUpdate(this.sql) : ""}`,
