@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { BadRequestError } from "../../../core/errors.js";
 import type { EntryFilter } from "../../../core/filters.js";
 import { formatId, parseId } from "../../../core/ids.js";
-import type { PushItem } from "../../../engine/push/index.js";
+import type { PushItem, PushSink } from "../../../engine/push/index.js";
 import { SseWriter } from "../../sse/writer.js";
 import { batchJson, dataJson } from "../../push/messages.js";
 import type { PushOptions } from "../../push/options.js";
@@ -75,25 +75,27 @@ export function queueStreamRoutes(app: FastifyInstance, { engine }: HttpContext,
     open.add(sse);
     let cursor: string | null = null;
     const eventId = () => cursor ?? undefined;
+    // Entries the subscription yields before `connection` and `configured` are written wait their turn.
+    let ready = false;
+    const early: [PushItem[], boolean][] = [];
 
-    const session = engine.push.open(
-      setupId,
-      queueName,
-      connectionId,
-      {
-        send(items: PushItem[], asBatch: boolean) {
-          cursor = formatId(items[items.length - 1]!.entry.id);
-          if (asBatch) sse.send(batchJson(items, connectionId, Date.now()), "batch", cursor);
-          else sse.send(dataJson(items[0]!, connectionId), "message", cursor);
-        },
-        buffered: () => reply.raw.writableLength,
-        fail(code, message, fatal) {
-          sse.send(JSON.stringify({ type: "error", connectionId, code, message, timestamp: Date.now() }), "error", eventId());
-          if (fatal) sse.close();
-        },
+    const sink: PushSink = {
+      send(items: PushItem[], asBatch: boolean) {
+        if (!ready) {
+          early.push([items, asBatch]);
+          return;
+        }
+        cursor = formatId(items[items.length - 1]!.entry.id);
+        if (asBatch) sse.send(batchJson(items, connectionId, Date.now()), "batch", cursor);
+        else sse.send(dataJson(items[0]!, connectionId), "message", cursor);
       },
-      { maxBuffered: options.maxBuffered },
-    );
+      buffered: () => reply.raw.writableLength,
+      fail(code, message, fatal) {
+        sse.send(JSON.stringify({ type: "error", connectionId, code, message, timestamp: Date.now() }), "error", eventId());
+        if (fatal) sse.close();
+      },
+    };
+    const session = engine.push.open(setupId, queueName, connectionId, sink, { maxBuffered: options.maxBuffered });
     session.configure(batch);
 
     const heartbeat = setInterval(() => {
@@ -146,6 +148,8 @@ export function queueStreamRoutes(app: FastifyInstance, { engine }: HttpContext,
         "configured",
         eventId(),
       );
+      ready = true;
+      for (const [items, asBatch] of early.splice(0)) sink.send(items, asBatch);
     } catch (error) {
       const e = error as { code?: string; message?: string };
       sse.send(JSON.stringify({ type: "error", connectionId, code: e.code ?? "RUNNEL_INTERNAL", message: e.message }), "error");
