@@ -6,7 +6,13 @@
 //   BENCH_APPEND_COUNT, BENCH_APPEND_CONCURRENCY (32), BENCH_BATCH_COUNT, BENCH_BATCH_SIZE (100),
 //   BENCH_BATCH_CONCURRENCY (8), BENCH_GROUP_PREFILL, BENCH_GROUP_CONSUMERS (8), BENCH_GROUP_READ_COUNT (100),
 //   BENCH_PAYLOAD_BYTES (200), BENCH_WARMUP, BENCH_PG_POOL_SIZE (10)   exact values, not scaled
+//   BENCH_PUSH=0                   skip the push section (WebSocket/SSE, SQLite full durability); BENCH_PUSH=only runs nothing else
+//   BENCH_PUSH_RATES (1000,5000), BENCH_PUSH_SECONDS (10 x scale), BENCH_PUSH_BATCH (25 entries per request above
+//   1,000/s), BENCH_PUSH_SUBSCRIBERS (2), BENCH_PUSH_IDLE (2,000 x scale of each kind)
 //   BENCH_CPU_PROF=dir             run every server under --cpu-prof; summarise with bench/profile-summary.ts
+//   BENCH_COMPARE=0                skip measuring Redis Streams and NATS JetStream under the same workloads (bench/compare.ts)
+//   BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NATS_URL (nats://127.0.0.1:4222)   loopback only; skipped when unreachable
+//   BENCH_COMPARE_MAX_SECONDS      cap per measured phase of Redis and NATS (default 8, at most BENCH_MAX_SECONDS)
 //   RUNNEL_BENCH_DATABASE_URL      PostgreSQL to use (default RUNNEL_TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test)
 import { resolve } from "node:path";
 
@@ -35,6 +41,61 @@ export interface BenchConfig {
   maxSeconds: number;
   /** When set, every server runs under `--cpu-prof` and writes its profile into this folder. */
   cpuProfDir: string | undefined;
+  push: PushBenchConfig;
+  compare: CompareBenchConfig;
+}
+
+/** The push section (bench/push.ts): delivery latency at paced rates, idle connections and fan-out. */
+export interface PushBenchConfig {
+  /** `off` skips it, `only` skips the backend scenarios. */
+  mode: "on" | "off" | "only";
+  /** Appends per second the producer paces at, one measured phase each. */
+  rates: number[];
+  secondsPerRate: number;
+  /** Entries per POST /entries above 1,000/s; at or below it each entry is its own POST /add. */
+  batch: number;
+  /** WebSocket subscribers receiving every entry during the latency phases. */
+  subscribers: number;
+  /** Idle subscribers of each kind (WebSocket and SSE). */
+  idleConnections: number;
+}
+
+/** The comparison section (bench/compare.ts): the same workloads against Redis Streams and NATS JetStream. */
+export interface CompareBenchConfig {
+  enabled: boolean;
+  redisUrl: string;
+  natsUrl: string;
+  /** Cap per measured phase, kept short so the section adds well under a minute. */
+  maxSeconds: number;
+}
+
+/** The URL from `name`, else `fallback`; the bench only ever sends load to this machine. */
+function loopbackUrl(name: string, fallback: string): string {
+  const raw = process.env[name] || fallback;
+  let host: string;
+  try {
+    host = new URL(raw).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    throw new Error(`${name} must be a URL such as ${fallback}, got '${raw}'`);
+  }
+  if (host !== "localhost" && host !== "::1" && !/^127\.\d+\.\d+\.\d+$/.test(host)) {
+    throw new Error(`${name} must point at this machine (127.0.0.0/8, localhost or ::1), got '${raw}'`);
+  }
+  return raw;
+}
+
+function pushMode(raw: string | undefined): PushBenchConfig["mode"] {
+  if (raw === undefined || raw === "" || raw === "1") return "on";
+  if (raw === "0") return "off";
+  if (raw === "only") return "only";
+  throw new Error(`BENCH_PUSH must be 0, 1 or only, got '${raw}'`);
+}
+
+function rateList(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === "") return [1000, 5000];
+  const rates = raw.split(",").map((s) => Number(s.trim()));
+  if (rates.some((r) => !Number.isFinite(r) || r < 1)) throw new Error(`BENCH_PUSH_RATES must be numbers >= 1, got '${raw}'`);
+  return rates;
 }
 
 function num(name: string, fallback: number, min: number): number {
@@ -83,5 +144,19 @@ export function resolveBenchConfig(): BenchConfig {
     pgPoolSize: scaled("BENCH_PG_POOL_SIZE", 10, 1, 1),
     maxSeconds: num("BENCH_MAX_SECONDS", 15, 1),
     cpuProfDir: process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined,
+    compare: {
+      enabled: process.env.BENCH_COMPARE !== "0",
+      redisUrl: loopbackUrl("BENCH_REDIS_URL", "redis://127.0.0.1:6379"),
+      natsUrl: loopbackUrl("BENCH_NATS_URL", "nats://127.0.0.1:4222"),
+      maxSeconds: Math.min(num("BENCH_MAX_SECONDS", 15, 1), num("BENCH_COMPARE_MAX_SECONDS", 8, 1)),
+    },
+    push: {
+      mode: pushMode(process.env.BENCH_PUSH),
+      rates: rateList(process.env.BENCH_PUSH_RATES),
+      secondsPerRate: Math.max(1, num("BENCH_PUSH_SECONDS", 10 * scale, 1)),
+      batch: Math.min(10_000, scaled("BENCH_PUSH_BATCH", 25, 1, 1)),
+      subscribers: scaled("BENCH_PUSH_SUBSCRIBERS", 2, 1, 1),
+      idleConnections: scaled("BENCH_PUSH_IDLE", 2000, scale, 0),
+    },
   };
 }

@@ -4,8 +4,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { PG_URL, resolveBenchConfig, type BackendName, type BenchConfig } from "./config.js";
+import { benchCompare, formatComparison, type CompareReport } from "./compare.js";
 import { createClient } from "./http-client.js";
 import { postgresCounters, postgresProblem, postgresSettings, startNodes, type NodeSet, type PgCounters } from "./nodes.js";
+import { benchPush, formatPushSection, type PushReport } from "./push.js";
 import { appendBatch, appendOne, groupReadAck, type Target } from "./scenarios.js";
 import { formatTable, type ScenarioResult } from "./stats.js";
 
@@ -75,7 +77,9 @@ async function main(): Promise<void> {
   let pg: Record<string, string> | undefined;
   const pgActivity: Record<string, PgCounters> = {};
 
-  const wantsPg = config.backends.some((b) => b.startsWith("postgres"));
+  // BENCH_PUSH=only leaves the backend scenarios out.
+  const backends = config.push.mode === "only" ? [] : config.backends;
+  const wantsPg = backends.some((b) => b.startsWith("postgres"));
   const pgProblem = wantsPg ? await postgresProblem() : undefined;
   if (wantsPg && pgProblem === undefined) pg = await postgresSettings();
   log(
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
     problems.push(warning);
   }
 
-  for (const backend of config.backends) {
+  for (const backend of backends) {
     if (backend.startsWith("postgres") && pgProblem !== undefined) {
       const reason = `PostgreSQL unreachable at ${PG_URL}: ${pgProblem}`;
       log(`# skipping ${backend}: ${reason}`);
@@ -130,12 +134,33 @@ async function main(): Promise<void> {
       log(`# ${backend} failed: ${message}`);
     }
   }
+  // Redis Streams and NATS JetStream under the same workloads, right after Runnel's rows so the machine is comparable.
+  let compare: CompareReport | undefined;
+  if (config.compare.enabled && config.push.mode !== "only") {
+    compare = await benchCompare(config, rows, log);
+    problems.push(...compare.problems);
+  }
+  let push: PushReport | undefined;
+  if (config.push.mode !== "off") {
+    try {
+      push = await benchPush(config, (set) => (active = set));
+      for (const p of push.problems) problems.push(`push on ${push.backend}: ${p}`);
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      problems.push(`push: the run failed: ${message}`);
+      log(`# push failed: ${message}`);
+    }
+  }
   for (const row of rows) for (const p of row.problems) problems.push(`${row.scenario} on ${row.backend}: ${p}`);
   for (const row of rows) if (row.errors > 0) problems.push(`${row.scenario} on ${row.backend}: ${row.errors} failed requests, e.g. ${row.errorSamples[0]}`);
 
   const finishedAt = new Date();
   const table = formatTable(rows);
-  process.stdout.write(`\n${table}\n`);
+  const pushTable = push ? formatPushSection(push) : null;
+  if (rows.length > 0 || backends.length > 0) process.stdout.write(`\n${table}\n`);
+  const compareTable = compare ? formatComparison(compare) : null;
+  if (compareTable) process.stdout.write(`\n${compareTable}\n`);
+  if (pushTable) process.stdout.write(`\n${pushTable}\n`);
   for (const s of skipped) process.stdout.write(`skipped ${s.backend}: ${s.reason}\n`);
   for (const p of problems) process.stdout.write(`problem: ${p}\n`);
 
@@ -159,6 +184,10 @@ async function main(): Promise<void> {
     postgresActivity: pgActivity,
     table,
     results: rows,
+    compareTable,
+    compare: compare ?? null,
+    pushTable,
+    push: push ?? null,
     skipped,
     problems,
   };

@@ -26,6 +26,31 @@ export class Recorder {
   }
 }
 
+/**
+ * Runs `workers` loops until each one's `step` answers false or `maxSeconds` pass; answers the elapsed seconds and
+ * whether the cap cut the run short. (bench/scenarios.ts keeps its own copy; the comparison systems use this one.)
+ */
+export async function runWorkers(
+  workers: number,
+  maxSeconds: number,
+  step: (worker: number) => Promise<boolean>,
+): Promise<{ seconds: number; timedOut: boolean }> {
+  const deadline = performance.now() + maxSeconds * 1000;
+  let timedOut = false;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      while (await step(w)) {
+        if (performance.now() > deadline) {
+          timedOut = true;
+          return;
+        }
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, timedOut };
+}
+
 export type ScenarioName = "append-one" | "append-batch" | "group-read-ack";
 
 export interface ScenarioResult {

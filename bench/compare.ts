@@ -1,0 +1,153 @@
+// The comparison section of `npm run bench`: Redis Streams and NATS JetStream under Runnel's workloads, and a table of Runnel beside them.
+import { availableParallelism, loadavg } from "node:os";
+import type { BenchConfig } from "./config.js";
+import { benchNats, natsProblem, NATS_SYSTEM, type NatsServerInfo } from "./nats.js";
+import { benchRedis, redisProblem, REDIS_SYSTEM, type RedisServerInfo } from "./redis.js";
+import type { ScenarioName, ScenarioResult } from "./stats.js";
+
+/** One system the section tried: measured, not reachable (skipped), or failed part-way. */
+export interface ComparedSystem {
+  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM;
+  url: string;
+  status: "measured" | "unreachable" | "failed";
+  /** Why it was skipped or failed. */
+  reason: string | null;
+  server: RedisServerInfo | NatsServerInfo | null;
+}
+
+/** A line of the comparison table. */
+export interface ComparisonRow {
+  scenario: ScenarioName;
+  /** `runnel <backend>`, `redis` or `nats-jetstream`. */
+  system: string;
+  msgsPerSec: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  latencyOf: string;
+  /** This row's msgs/s divided by Redis's in the same scenario; null without a Redis row. */
+  ratioToRedis: number | null;
+}
+
+export interface CompareReport {
+  systems: ComparedSystem[];
+  /** The Redis and NATS rows, in the same shape as Runnel's. */
+  rows: ScenarioResult[];
+  comparison: ComparisonRow[];
+  /** 1-, 5- and 15-minute load averages before and after the section: the machine is shared, and the numbers move with it. */
+  load: { before: number[]; after: number[]; cores: number };
+  /** Wall time the section added to the run. */
+  seconds: number;
+  problems: string[];
+}
+
+type Log = (message: string) => void;
+
+const SCENARIOS: readonly ScenarioName[] = ["append-one", "append-batch", "group-read-ack"];
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function logRow(log: Log, row: ScenarioResult): void {
+  log(
+    `  ${row.scenario.padEnd(15)} ${String(row.msgsPerSec).padStart(7)} msgs/s  p50 ${row.p50Ms ?? "-"} ms  p99 ${row.p99Ms ?? "-"} ms  ` +
+      `(${row.messages} in ${row.seconds} s${row.capped ? ", time-capped" : ""}, ${row.errors} errors)${row.problems.length ? `  ! ${row.problems.join("; ")}` : ""}`,
+  );
+}
+
+/** Measures each reachable system in turn and lines its rows up against `runnelRows`. */
+export async function benchCompare(config: BenchConfig, runnelRows: readonly ScenarioResult[], log: Log): Promise<CompareReport> {
+  const systems: ComparedSystem[] = [];
+  const rows: ScenarioResult[] = [];
+  const problems: string[] = [];
+  const started = performance.now();
+  const before = loadavg().map((n) => Math.round(n * 100) / 100);
+  log(`# comparison: Redis Streams and NATS JetStream, same payloads and counts; load average ${before.join(" ")} on ${availableParallelism()} cores`);
+  const candidates = [
+    { system: REDIS_SYSTEM, url: config.compare.redisUrl, problem: redisProblem, run: benchRedis },
+    { system: NATS_SYSTEM, url: config.compare.natsUrl, problem: natsProblem, run: benchNats },
+  ] as const;
+  for (const { system, url, problem, run } of candidates) {
+    const reason = await problem(url);
+    if (reason !== undefined) {
+      log(`# skipping ${system}: not reachable at ${url}: ${reason}`);
+      systems.push({ system, url, status: "unreachable", reason, server: null });
+      continue;
+    }
+    try {
+      const measured = await run(config, log);
+      for (const row of measured.rows) logRow(log, row);
+      rows.push(...measured.rows);
+      systems.push({ system, url, status: "measured", reason: null, server: measured.server });
+    } catch (error) {
+      const message = messageOf(error);
+      log(`# ${system} failed: ${message}`);
+      problems.push(`${system}: the run failed: ${message}`);
+      systems.push({ system, url, status: "failed", reason: message, server: null });
+    }
+  }
+  for (const row of rows) for (const p of row.problems) problems.push(`${row.scenario} on ${row.backend}: ${p}`);
+  for (const row of rows) if (row.errors > 0) problems.push(`${row.scenario} on ${row.backend}: ${row.errors} failed requests, e.g. ${row.errorSamples[0]}`);
+  const after = loadavg().map((n) => Math.round(n * 100) / 100);
+  const seconds = Math.round((performance.now() - started) / 100) / 10;
+  const load = { before, after, cores: availableParallelism() };
+  return { systems, rows, comparison: lineUp(runnelRows, rows), load, seconds, problems };
+}
+
+function lineUp(runnelRows: readonly ScenarioResult[], otherRows: readonly ScenarioResult[]): ComparisonRow[] {
+  const lines: ComparisonRow[] = [];
+  for (const scenario of SCENARIOS) {
+    const redis = otherRows.find((r) => r.scenario === scenario && r.backend === REDIS_SYSTEM);
+    const pick = (row: ScenarioResult, system: string): ComparisonRow => ({
+      scenario,
+      system,
+      msgsPerSec: row.msgsPerSec,
+      p50Ms: row.p50Ms,
+      p99Ms: row.p99Ms,
+      latencyOf: row.latencyOf,
+      ratioToRedis: redis && redis.msgsPerSec > 0 ? Math.round((row.msgsPerSec / redis.msgsPerSec) * 10_000) / 10_000 : null,
+    });
+    for (const row of runnelRows) if (row.scenario === scenario) lines.push(pick(row, `runnel ${row.backend}`));
+    for (const row of otherRows) if (row.scenario === scenario) lines.push(pick(row, row.backend));
+  }
+  return lines;
+}
+
+function ratio(r: number | null): string {
+  if (r === null) return "-";
+  return r >= 0.1 ? `${r.toFixed(2)}x` : `${r.toFixed(3)}x`;
+}
+
+/** The comparison as an aligned table, plus one line for each system that was not measured. */
+export function formatComparison(report: CompareReport): string {
+  const header = ["scenario", "system", "msgs/s", "p50 ms", "p99 ms", "vs redis", "latency of"];
+  const body = report.comparison.map((r) => [
+    r.scenario,
+    r.system,
+    r.msgsPerSec.toLocaleString("en-US"),
+    r.p50Ms === null ? "-" : r.p50Ms.toFixed(1),
+    r.p99Ms === null ? "-" : r.p99Ms.toFixed(1),
+    ratio(r.ratioToRedis),
+    r.latencyOf,
+  ]);
+  const numeric = new Set([2, 3, 4, 5]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const lines: string[] = [];
+  if (report.rows.length > 0) {
+    lines.push(line(header), line(widths.map((w) => "-".repeat(w))));
+    SCENARIOS.forEach((scenario, i) => {
+      const group = body.filter((_, j) => report.comparison[j]!.scenario === scenario);
+      if (group.length > 0 && i > 0 && lines.length > 2) lines.push("");
+      lines.push(...group.map(line));
+    });
+    lines.push("vs redis: msgs/s divided by Redis's in the same scenario (runnel/redis on Runnel's rows)");
+    const { before, after, cores } = report.load;
+    lines.push(`load average (1, 5, 15 min) on ${cores} cores: ${before.join(" ")} before Redis/NATS, ${after.join(" ")} after (${report.seconds} s)`);
+  }
+  for (const s of report.systems) {
+    if (s.status === "unreachable") lines.push(`${s.system} not reachable at ${s.url} (${s.reason}): Runnel measured without it`);
+    if (s.status === "failed") lines.push(`${s.system} failed part-way; see the problems below`);
+  }
+  return lines.join("\n");
+}
