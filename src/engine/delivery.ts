@@ -1,5 +1,5 @@
 // Group delivery inside a transaction: read new entries by priority, re-read own pending, claim.
-import { compareIds, type StreamId } from "../core/ids.js";
+import { compareIds, MIN_ID, type StreamId } from "../core/ids.js";
 import type { Entry } from "../core/types.js";
 import type { DeferredRecord, DeliveryHistoryItem, GroupRecord, PendingRecord, StreamRecord, Tx } from "../storage/index.js";
 import { deadLetter } from "./dead-letters.js";
@@ -55,6 +55,7 @@ function levelsOf(stream: StreamRecord): number[] {
 /**
  * Delivers up to `count` entries the group has not seen (plus due deferred ones), highest priority first and,
  * within a priority, oldest first. Entries whose deliverAt is still ahead are set aside as deferred.
+ * With `partitions` (a group member's assignment), only entries of those partitions are delivered.
  */
 export async function readNew(
   tx: Tx,
@@ -64,14 +65,18 @@ export async function readNew(
   count: number,
   now: number,
   noAck: boolean,
+  partitions?: readonly number[],
 ): Promise<ReadNewResult> {
   const { maxDeliveries } = stream.config;
   const candidates: Candidate[] = [];
   const deadLettered = new Set<string>();
+  const only = partitions && new Set(partitions);
 
   // Due deferred entries first; ones that are dead-lettered or deleted free their slot for the next.
   for (;;) {
-    const due = await tx.groups.dueDeferred(stream.id, group.name, now, count - candidates.length);
+    const due = partitions
+      ? await tx.members.dueDeferredIn(stream.id, group.name, partitions, now, count - candidates.length)
+      : await tx.groups.dueDeferred(stream.id, group.name, now, count - candidates.length);
     let freed = 0;
     for (const d of due) {
       const entry = await tx.entries.get(stream.id, d.id);
@@ -96,6 +101,7 @@ export async function readNew(
   for (const level of levelsOf(stream)) {
     if (candidates.filter((c) => c.entry.priority >= level).length >= count) break;
     for (let partition = 0; partition < stream.config.partitions; partition++) {
+      if (only && !only.has(partition)) continue;
       const cursor = cursors.get(`${partition}:${level}`) ?? group.start;
       const scan: Scan = { partition, level, cursor, rows: [] };
       let after = cursor;
@@ -171,7 +177,11 @@ export async function readNew(
   await tx.groups.touchConsumer(stream.id, group.name, consumer, now, deliveries.length > 0);
   let nextDue: number | null = null;
   if (cutShort) nextDue = now;
-  else if (deliveries.length === 0) nextDue = await tx.groups.nextDeferredDue(stream.id, group.name);
+  else if (deliveries.length === 0) {
+    nextDue = partitions
+      ? await tx.members.nextDeferredDueIn(stream.id, group.name, partitions)
+      : await tx.groups.nextDeferredDue(stream.id, group.name);
+  }
   return { deliveries, nextDue, deadLettered: [...deadLettered] };
 }
 
@@ -195,6 +205,32 @@ export async function readOwnPending(
   }
   await tx.groups.touchConsumer(stream.id, group.name, consumer, now, out.length > 0);
   return out;
+}
+
+/**
+ * Gives every entry `consumer` holds back to the group, due at once, and answers how many; delivery counts
+ * and history stay. Entries deleted meanwhile just leave the PEL.
+ */
+export async function handBack(tx: Tx, stream: StreamRecord, group: string, consumer: string, now: number): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const held = await tx.pending.ofConsumer(stream.id, group, consumer, MIN_ID, 1000);
+    if (held.length === 0) return n;
+    for (const p of held) {
+      const entry = await tx.entries.get(stream.id, p.id);
+      await tx.pending.remove(stream.id, group, p.id);
+      if (!entry) continue;
+      await tx.groups.defer(stream.id, group, {
+        id: p.id,
+        partition: p.partition,
+        priority: entry.priority,
+        dueAt: now,
+        deliveryCount: p.deliveryCount,
+        history: historyWith(p),
+      });
+      n++;
+    }
+  }
 }
 
 export interface ClaimOptions {

@@ -6,9 +6,10 @@ import type { PendingDetail, PendingSummary } from "../core/types.js";
 import type { ConsumerRecord, GroupRecord, StreamRecord, Tx } from "../storage/index.js";
 import { loadOrCreateStream, requireStream } from "./append.js";
 import { waitForChange, type EngineContext } from "./context.js";
-import { claimOne, historyWith, readNew, readOwnPending, type ClaimOptions, type Delivery } from "./delivery.js";
+import { claimOne, handBack, historyWith, readNew, readOwnPending, type ClaimOptions, type Delivery } from "./delivery.js";
 import { Hub } from "./hub.js";
-import { lagOf, MAX_COUNT, type GroupSummary } from "./streams.js";
+import { initSettings, memberScope, requireActiveMember, type MemberScope } from "./membership/state.js";
+import { lagsByPartition, MAX_COUNT, partitionLagsOf, type GroupSummary } from "./streams.js";
 
 export interface GroupReadOptions {
   count: number;
@@ -17,6 +18,8 @@ export interface GroupReadOptions {
   block?: number | undefined;
   noAck?: boolean;
   signal?: AbortSignal;
+  /** Read as this member of the group: only its assigned partitions. The read also counts as its heartbeat. */
+  memberId?: string | undefined;
 }
 
 export interface GroupInfo extends GroupSummary {
@@ -82,6 +85,7 @@ export class GroupsService {
       if (!(await tx.groups.create(stream.id, name, from, now))) {
         throw new ConflictError(`group '${name}' already exists on stream '${streamName}'`, { field: "group" });
       }
+      await initSettings(tx, stream.id, name, now);
       return requireGroup(tx, stream, name);
     });
   }
@@ -100,6 +104,7 @@ export class GroupsService {
   async destroy(namespace: string, streamName: string, name: string): Promise<void> {
     await this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName, true);
+      await tx.members.deleteGroup(stream.id, name);
       if (!(await tx.groups.delete(stream.id, name))) {
         throw new NotFoundError(`group '${name}' does not exist on stream '${streamName}'`, { field: "group" });
       }
@@ -118,6 +123,7 @@ export class GroupsService {
       const group = await requireGroup(tx, stream, name);
       const now = this.ctx.clock.now();
       const consumers = await tx.groups.consumers(stream.id, name);
+      const lags = await partitionLagsOf(tx, stream, group);
       return {
         stream: streamName,
         name,
@@ -126,7 +132,8 @@ export class GroupsService {
         deferred: await tx.groups.countDeferred(stream.id, name),
         lastDeliveredId: group.lastDelivered,
         entriesRead: group.entriesRead,
-        lag: await lagOf(tx, stream, group),
+        lag: lags.reduce((a, b) => a + b, 0),
+        partitionLags: lagsByPartition(lags),
         consumerList: consumers.map((c) => ({
           ...c,
           idleMs: now - c.seenAt,
@@ -147,20 +154,39 @@ export class GroupsService {
     const deadline = Date.now() + this.blockFor(options.block);
     for (;;) {
       const since = this.ctx.hub.version(key);
-      const { deliveries, nextDue, deadLettered } = await this.ctx.store.write(async (tx) => {
+      const { deliveries, nextDue, deadLettered, scope } = await this.ctx.store.write(async (tx) => {
         const stream = await requireStream(tx, namespace, streamName);
         const group = await requireGroup(tx, stream, name, true);
         const now = this.ctx.clock.now();
+        const scope: MemberScope | undefined =
+          options.memberId === undefined ? undefined : await memberScope(tx, stream, name, options.memberId, consumer, now);
+        if (scope?.kind === "gone") return { deliveries: [], nextDue: null, deadLettered: [], scope };
         if (history) {
           const own = await readOwnPending(tx, stream, group, consumer, history, count, now);
-          return { deliveries: own, nextDue: null, deadLettered: [] };
+          return { deliveries: own, nextDue: null, deadLettered: [], scope };
         }
-        return readNew(tx, stream, group, consumer, count, now, options.noAck ?? false);
+        const partitions = scope?.partitions;
+        return { ...(await readNew(tx, stream, group, consumer, count, now, options.noAck ?? false, partitions)), scope };
       });
+      // A rebalance (an eviction noticed here) changes what the other members may read: wake them.
+      if (scope?.rebalanced) this.ctx.changed(namespace, streamName);
+      if (scope?.kind === "gone") throw new NotFoundError(scope.message, { field: "memberId" });
       for (const dlq of deadLettered) this.ctx.changed(namespace, dlq);
       if (deliveries.length > 0 || history || options.block === undefined) return deliveries;
-      if (!(await waitForChange(this.ctx, key, deadline, nextDue, since, options.signal))) return deliveries;
+      // A waiting member wakes in its heartbeat rhythm, so the next pass keeps it in the group.
+      const wakeAt =
+        scope?.kind === "member" ? Math.min(nextDue ?? Infinity, this.ctx.clock.now() + scope.heartbeatIntervalMs) : nextDue;
+      if (!(await waitForChange(this.ctx, key, deadline, wakeAt, since, options.signal))) return deliveries;
     }
+  }
+
+  /** Throws a 404 unless `memberId` is an active member of the group; a push subscription checks before it starts. */
+  async requireMember(namespace: string, streamName: string, name: string, memberId: string): Promise<void> {
+    await this.ctx.store.read(async (tx) => {
+      const stream = await requireStream(tx, namespace, streamName);
+      await requireGroup(tx, stream, name);
+      await requireActiveMember(tx, stream.id, name, memberId);
+    });
   }
 
   /** XACK: answers how many of `ids` were pending and are now acknowledged. */
@@ -335,26 +361,7 @@ export class GroupsService {
     const handedBack = await this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName);
       await requireGroup(tx, stream, name, true);
-      const now = this.ctx.clock.now();
-      let n = 0;
-      for (;;) {
-        const held = await tx.pending.ofConsumer(stream.id, name, consumer, MIN_ID, 1000);
-        if (held.length === 0) break;
-        for (const p of held) {
-          const entry = await tx.entries.get(stream.id, p.id);
-          await tx.pending.remove(stream.id, name, p.id);
-          if (!entry) continue;
-          await tx.groups.defer(stream.id, name, {
-            id: p.id,
-            partition: p.partition,
-            priority: entry.priority,
-            dueAt: now,
-            deliveryCount: p.deliveryCount,
-            history: historyWith(p),
-          });
-          n++;
-        }
-      }
+      const n = await handBack(tx, stream, name, consumer, this.ctx.clock.now());
       if (!(await tx.groups.deleteConsumer(stream.id, name, consumer)) && n === 0) {
         throw new NotFoundError(`consumer '${consumer}' does not exist in group '${name}'`, { field: "consumer" });
       }

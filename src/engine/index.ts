@@ -3,8 +3,10 @@ import { systemClock, type Clock } from "../core/clock.js";
 import type { Store } from "../storage/index.js";
 import { DEFAULT_ENGINE_OPTIONS, type EngineContext, type EngineOptions } from "./context.js";
 import { DeadLettersService } from "./dead-letter-service.js";
+import { EventStoreService } from "./event-store/index.js";
 import { GroupsService } from "./groups.js";
 import { Hub } from "./hub.js";
+import { MembershipService } from "./membership/index.js";
 import { PushService } from "./push/index.js";
 import { StreamsService } from "./streams.js";
 
@@ -17,7 +19,9 @@ export { DEAD_HEADERS } from "./dead-letters.js";
 export class Engine {
   readonly streams: StreamsService;
   readonly groups: GroupsService;
+  readonly membership: MembershipService;
   readonly deadLetters: DeadLettersService;
+  readonly eventStore: EventStoreService;
   readonly push: PushService;
   readonly hub = new Hub();
   readonly clock: Clock;
@@ -46,7 +50,9 @@ export class Engine {
     };
     this.streams = new StreamsService(ctx);
     this.groups = new GroupsService(ctx, (block) => this.streams.blockFor(block));
+    this.membership = new MembershipService(ctx);
     this.deadLetters = new DeadLettersService(ctx);
+    this.eventStore = new EventStoreService(ctx);
     this.push = new PushService(this.streams, this.groups);
     // "*" follows a reconnect of the wake-up channel: anything may have changed.
     this.unsubscribe = store.onAnnounce((key) => (key === "*" ? hub.wakeAll() : hub.notify(key)));

@@ -26,6 +26,8 @@ export interface GroupSummary {
   lastDeliveredId: StreamId;
   entriesRead: number;
   lag: number;
+  /** The lag of each partition, keyed by partition number; they add up to `lag`. */
+  partitionLags: Record<string, number>;
 }
 
 export interface StreamInfo {
@@ -55,17 +57,31 @@ export interface ReadOptions {
  * back) and not yet delivered (past its cursor in each partition and priority). Deleted entries do not count.
  */
 export async function lagOf(tx: Tx, stream: StreamRecord, group: GroupRecord): Promise<number> {
-  let lag = (await tx.pending.countForGroup(stream.id, group.name)) + (await tx.groups.countDeferred(stream.id, group.name));
+  return (await partitionLagsOf(tx, stream, group)).reduce((a, b) => a + b, 0);
+}
+
+/** The same exact count for each partition (index = partition). */
+export async function partitionLagsOf(tx: Tx, stream: StreamRecord, group: GroupRecord): Promise<number[]> {
+  const pending = await tx.members.pendingPerPartition(stream.id, group.name);
+  const deferred = await tx.members.deferredPerPartition(stream.id, group.name);
   const cursors = new Map<string, StreamId>();
   for (const c of await tx.groups.cursors(stream.id, group.name)) cursors.set(`${c.partition}:${c.priority}`, c.id);
+  const lags: number[] = [];
   for (let partition = 0; partition < stream.config.partitions; partition++) {
+    let lag = (pending.get(partition) ?? 0) + (deferred.get(partition) ?? 0);
     for (let level = 0; level < 4; level++) {
       if (!(stream.levels & (1 << level))) continue;
       const after = cursors.get(`${partition}:${level}`) ?? group.start;
       lag += await tx.entries.countLevelAfter(stream.id, partition, level, after);
     }
+    lags.push(lag);
   }
-  return lag;
+  return lags;
+}
+
+/** Partition lags as an object keyed by partition number, the way seed 003 reports them. */
+export function lagsByPartition(lags: readonly number[]): Record<string, number> {
+  return Object.fromEntries(lags.map((n, p) => [String(p), n]));
 }
 
 export class StreamsService {
@@ -120,6 +136,7 @@ export class StreamsService {
       const stream = await requireStream(tx, namespace, name);
       const groups: GroupSummary[] = [];
       for (const g of await tx.groups.list(stream.id)) {
+        const lags = await partitionLagsOf(tx, stream, g);
         groups.push({
           name: g.name,
           consumers: (await tx.groups.consumers(stream.id, g.name)).length,
@@ -127,7 +144,8 @@ export class StreamsService {
           deferred: await tx.groups.countDeferred(stream.id, g.name),
           lastDeliveredId: g.lastDelivered,
           entriesRead: g.entriesRead,
-          lag: await lagOf(tx, stream, g),
+          lag: lags.reduce((a, b) => a + b, 0),
+          partitionLags: lagsByPartition(lags),
         });
       }
       return {
@@ -206,6 +224,7 @@ export class StreamsService {
     await this.ctx.store.write(async (tx) => {
       const stream = await tx.streams.get(namespace, name, true);
       if (!stream) throw new NotFoundError(`stream '${name}' does not exist`, { field: "stream" });
+      await tx.members.deleteStream(stream.id);
       await tx.streams.delete(stream.id);
     });
     this.ctx.changed(namespace, name);

@@ -5,11 +5,13 @@ import type { Engine } from "../../engine/index.js";
 import { DEFAULT_NAMESPACE, type HttpContext } from "./context.js";
 import { registerErrorHandling } from "./errors.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
+import { eventStoreRoutes } from "./routes/event-stores.js";
 import { groupRoutes } from "./routes/groups.js";
 import { healthRoutes } from "./routes/health.js";
 import type { PushOptions } from "../push/options.js";
 import { createChannelHub } from "../../engine/channels/index.js";
 import { channelRoutes } from "./routes/channels.js";
+import { consumerGroupRoutes } from "./routes/consumer-groups.js";
 import { queueStreamRoutes } from "./routes/queue-stream.js";
 import { queueRoutes } from "./routes/queues.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -78,7 +80,9 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
   groupRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   queueRoutes(app, ctx);
+  consumerGroupRoutes(app, ctx);
   queueStreamRoutes(app, ctx, options.push);
+  eventStoreRoutes(app, ctx, options.push);
   channelRoutes(app, ctx, { hub: createChannelHub({ demo: options.demo ?? false, clock: engine.clock }) });
   return app;
 }

@@ -140,8 +140,10 @@ function serveSocket(ws: WebSocket, engine: Engine, setupId: string, queueName: 
             startId: stringField(msg, "startId") ?? stringField(msg, "fromId"),
             ackMode: ackModeOf(stringField(msg, "ackMode")),
             maxInFlight: intField(msg, "maxInFlight", 1, 100_000),
+            memberId: stringField(msg, "memberId"),
           };
           if (sub.consumerGroup !== undefined) checkName(sub.consumerGroup, "consumerGroup");
+          if (sub.memberId !== undefined) checkName(sub.memberId, "memberId");
           const info = await session.subscribe(sub);
           send({ type: "subscribed", ...info, ...session.batchOptionsForClient() });
           return;

@@ -1,5 +1,5 @@
 // A push session: one client connection's subscription to a stream, as a broadcast or as a group member.
-import { BadRequestError, ConflictError } from "../../core/errors.js";
+import { BadRequestError, ConflictError, NotFoundError } from "../../core/errors.js";
 import { compileFilter, type EntryFilter } from "../../core/filters.js";
 import { formatId, MIN_ID, parseId, type StreamId } from "../../core/ids.js";
 import type { Entry } from "../../core/types.js";
@@ -38,6 +38,8 @@ export interface SubscribeOptions {
   ackMode?: AckMode | undefined;
   /** Group only: most unacknowledged entries held at once (manual mode). */
   maxInFlight?: number | undefined;
+  /** Group only: read as this member (from a join), receiving only its assigned partitions. */
+  memberId?: string | undefined;
 }
 
 export interface BatchOptions {
@@ -61,6 +63,7 @@ export interface SubscriptionInfo {
   filters: EntryFilter;
   startId: string | null;
   ackMode: AckMode | null;
+  memberId: string | null;
 }
 
 export interface PushServices {
@@ -116,6 +119,7 @@ export class PushSession {
     const filter = compileFilter(options.filters ?? {});
     const stop = new AbortController();
     if (options.consumerGroup === undefined) {
+      if (options.memberId !== undefined) throw new BadRequestError("memberId needs a consumerGroup", { field: "memberId" });
       const start = await this.startCursor(options.startId);
       const info: SubscriptionInfo = {
         consumerGroup: null,
@@ -123,6 +127,7 @@ export class PushSession {
         filters: options.filters ?? {},
         startId: formatId(start),
         ackMode: null,
+        memberId: null,
       };
       const sub = {
         cursor: start,
@@ -143,9 +148,18 @@ export class PushSession {
     await this.services.groups.create(this.namespace, this.stream, group, options.startId ?? "$").catch((error: unknown) => {
       if (!(error instanceof ConflictError)) throw error;
     });
+    const memberId = options.memberId;
+    if (memberId !== undefined) await this.services.groups.requireMember(this.namespace, this.stream, group, memberId);
     const ackMode = options.ackMode ?? "manual";
-    const info: SubscriptionInfo = { consumerGroup: group, consumer: this.id, filters: options.filters ?? {}, startId: null, ackMode };
-    const loop = this.groupLoop(group, filter, ackMode, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, stop.signal);
+    const info: SubscriptionInfo = {
+      consumerGroup: group,
+      consumer: this.id,
+      filters: options.filters ?? {},
+      startId: null,
+      ackMode,
+      memberId: memberId ?? null,
+    };
+    const loop = this.groupLoop(group, filter, ackMode, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, stop.signal, memberId);
     this.current = {
       stop,
       info,
@@ -210,6 +224,7 @@ export class PushSession {
     ackMode: AckMode,
     maxInFlight: number,
     signal: AbortSignal,
+    memberId: string | undefined,
   ): Promise<void> {
     while (!signal.aborted) {
       const credit = ackMode === "manual" ? maxInFlight - this.inFlight.size : maxInFlight;
@@ -224,9 +239,15 @@ export class PushSession {
           count: Math.min(credit, Math.max(this.batch.batchSize, 100)),
           block: GROUP_BLOCK_MS,
           signal,
+          memberId,
         });
       } catch (error) {
         if (signal.aborted) return;
+        // A member that left or was evicted gets nothing more here; the client may join again and resubscribe.
+        if (error instanceof NotFoundError && error.field === "memberId") {
+          this.sink.fail(error.code, error.message, false);
+          return;
+        }
         this.sink.fail((error as { code?: string }).code ?? "RUNNEL_INTERNAL", (error as Error).message, false);
         await this.pause(1000);
         continue;

@@ -2,6 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { formatId, MIN_ID, parseId, parseRangeEnd, parseRangeStart, inclusiveEnd, inclusiveStart, MAX_ID } from "../../../core/ids.js";
+import { checkName } from "../../../core/names.js";
 import type { HttpContext } from "../context.js";
 import { deliveriesJson, idJson, objectJson } from "../serialize.js";
 import { Block, ConsumerParams, Count, GroupParams, IdText, Ids, Millis, Name, StreamParams } from "../schemas.js";
@@ -19,9 +20,13 @@ const ReadQuery = Type.Object(
     block: Type.Optional(Block),
     id: Type.Optional(IdText),
     noack: Type.Optional(Type.Boolean()),
+    memberId: Type.Optional(Name),
   },
   { additionalProperties: false },
 );
+
+/** A member may name itself in the query or in this header. */
+const MEMBER_HEADER = "x-member-id";
 
 const PendingQuery = Type.Object(
   {
@@ -106,13 +111,16 @@ export function groupRoutes(app: FastifyInstance, { engine, namespaceOf }: HttpC
     { schema: { params: ConsumerParams, querystring: ReadQuery } },
     async (req, reply) => {
       const { stream, group, consumer } = req.params as P & { consumer: string };
-      const q = req.query as { count?: number; block?: number; id?: string; noack?: boolean };
+      const q = req.query as { count?: number; block?: number; id?: string; noack?: boolean; memberId?: string };
+      const header = req.headers[MEMBER_HEADER];
+      const memberId = q.memberId ?? (typeof header === "string" && header !== "" ? checkName(header, "memberId") : undefined);
       const deliveries = await engine.groups.read(namespaceOf(req), stream, group, consumer, {
         count: q.count ?? 10,
         block: q.block,
         id: q.id ?? ">",
         noAck: q.noack ?? false,
         signal: abortOnClose(reply.raw),
+        memberId,
       });
       return reply
         .type("application/json; charset=utf-8")
@@ -217,6 +225,7 @@ function groupJson(g: Awaited<ReturnType<HttpContext["engine"]["groups"]["info"]
     lastDeliveredId: formatId(g.lastDeliveredId),
     entriesRead: g.entriesRead,
     lag: g.lag,
+    partitionLags: g.partitionLags,
     consumerList: g.consumerList,
     createdAt: g.createdAt,
   };

@@ -22,6 +22,7 @@ const Query = Type.Object(
     payloadContains: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
     startId: Type.Optional(IdText),
     ackMode: Type.Optional(Type.Union([Type.Literal("auto"), Type.Literal("manual")])),
+    memberId: Type.Optional(Name),
   },
   { patternProperties: { "^header\\.": Type.String() }, additionalProperties: false },
 );
@@ -34,6 +35,7 @@ type Q = {
   payloadContains?: string;
   startId?: string;
   ackMode?: "auto" | "manual";
+  memberId?: string;
 } & Record<string, unknown>;
 
 function filtersOf(q: Q): EntryFilter {
@@ -61,8 +63,10 @@ export function queueStreamRoutes(app: FastifyInstance, { engine }: HttpContext,
     const resumeFrom = typeof lastEventId === "string" && lastEventId !== "" ? lastEventId : undefined;
     if (resumeFrom !== undefined) parseId(resumeFrom, "Last-Event-ID");
     if (q.startId !== undefined && q.startId !== "$") parseId(q.startId, "startId");
-    if (q.ackMode !== undefined && q.consumerGroup === undefined) {
-      throw new BadRequestError("ackMode applies to consumerGroup subscriptions", { field: "ackMode" });
+    for (const field of ["ackMode", "memberId"] as const) {
+      if (q[field] !== undefined && q.consumerGroup === undefined) {
+        throw new BadRequestError(`${field} applies to consumerGroup subscriptions`, { field });
+      }
     }
     const filters = filtersOf(q);
     const batch = { batchSize: q.batchSize ?? 1, maxWaitMs: q.maxWait ?? 1000 };
@@ -117,6 +121,7 @@ export function queueStreamRoutes(app: FastifyInstance, { engine }: HttpContext,
         filters,
         startId: resumeFrom ?? q.startId,
         ackMode: q.ackMode ?? (q.consumerGroup === undefined ? undefined : "auto"),
+        memberId: q.memberId,
       });
       cursor = info.startId;
       sse.retry(2000);
@@ -128,6 +133,7 @@ export function queueStreamRoutes(app: FastifyInstance, { engine }: HttpContext,
           queueName,
           consumerGroup: info.consumerGroup,
           consumer: info.consumer,
+          memberId: info.memberId,
           message: `Connected to Runnel SSE stream ${setupId}/${queueName}`,
           timestamp: Date.now(),
         }),
