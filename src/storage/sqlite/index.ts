@@ -1,6 +1,6 @@
 // The embedded backend: one SQLite file in WAL mode, a writer connection with group commit and a reader.
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { loadMigrations } from "../migrations.js";
 import type { Sql, SqlValue } from "../sql.js";
@@ -41,15 +41,90 @@ class SqliteSql implements Sql {
   }
 }
 
-function open(file: string, durability: "full" | "relaxed", readonly: boolean): Db {
+function open(file: string, readonly: boolean): Db {
   const db = new Database(file, { readonly });
   db.pragma("busy_timeout = 5000");
   if (!readonly) {
     db.pragma("journal_mode = WAL");
-    // FULL syncs the WAL on every commit, so an acknowledged write survives a power cut; NORMAL survives a crash of the process.
-    db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+    // NORMAL: a commit writes the WAL without syncing it. With `full` durability the store syncs the WAL
+    // itself, off the event loop, before it answers anyone (see WalSync); `relaxed` skips that.
+    db.pragma("synchronous = NORMAL");
   }
   return db;
+}
+
+/**
+ * Makes commits durable without blocking the event loop: fdatasync of the WAL file runs on libuv's thread
+ * pool while the next transaction may already execute. Callers of a transaction are answered only after a
+ * sync that started after their COMMIT, so an acknowledged write survives a power cut as with FULL.
+ */
+class WalSync {
+  private fd: number | undefined;
+  /** The sync under way, and the one that will start after it for commits that came in meanwhile. */
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(private readonly path: string) {}
+
+  /** Resolves once a sync that started after this call has finished: at most one runs at a time. */
+  sync(): Promise<void> {
+    if (!this.running) return this.start();
+    this.queued ??= this.running.then(
+      () => this.startQueued(),
+      () => this.startQueued(),
+    );
+    return this.queued;
+  }
+
+  private startQueued(): Promise<void> {
+    this.queued = undefined;
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    this.fd ??= openSync(this.path, "r");
+    const fd = this.fd;
+    const run = new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+    this.running = run;
+    const clear = () => {
+      if (this.running === run) this.running = undefined;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** One transaction at a time on the writer connection: held from BEGIN until COMMIT or ROLLBACK ran. */
+class WriterLock {
+  private tail: Promise<void> = Promise.resolve();
+  private current: (() => void) | undefined;
+
+  /** Waits for the lock; answers this holding's release (calling it again, or late, does nothing). */
+  async acquire(): Promise<() => void> {
+    const previous = this.tail;
+    let resolve!: () => void;
+    this.tail = new Promise<void>((r) => (resolve = r));
+    await previous;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      if (this.current === release) this.current = undefined;
+      resolve();
+    };
+    this.current = release;
+    return release;
+  }
+
+  /** Releases whoever holds the lock now (the transaction that just ended). */
+  releaseCurrent(): void {
+    this.current?.();
+  }
 }
 
 function migrate(db: Db): void {
@@ -70,9 +145,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, DATABASE_FILE);
   const durability = options.durability ?? "full";
-  const writer = open(file, durability, false);
+  const writer = open(file, false);
   migrate(writer);
-  const reader = open(file, durability, true);
+  const reader = open(file, true);
+  const walSync = durability === "full" ? new WalSync(`${file}-wal`) : undefined;
+  const lock = new WriterLock();
   const writeTx = new Tx(new SqliteSql(writer));
   const readTx = new Tx(new SqliteSql(reader));
 
@@ -86,15 +163,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   } as const;
   const conn: TxConnection = {
     tx: writeTx,
-    exec(statement) {
-      writer.exec(statements[statement]);
-      return Promise.resolve();
+    async exec(statement) {
+      // Only the statement that really ends our transaction hands the lock on (a late ROLLBACK must not).
+      const ends = (statement === "COMMIT" || statement === "ROLLBACK") && writer.inTransaction;
+      try {
+        writer.exec(statements[statement]);
+      } finally {
+        if (ends) lock.releaseCurrent();
+      }
+      if (statement === "COMMIT" && walSync) await walSync.sync();
     },
   };
-  const batcher = new WriteBatcher(async () => ({ conn, release: () => undefined }), {
-    maxBatch: MAX_BATCH,
-    concurrency: 1,
-  });
+  // Several batches in flight: while one waits for its sync, the next can already run its transaction.
+  const batcher = new WriteBatcher(
+    async () => ({ conn, release: await lock.acquire() }),
+    { maxBatch: MAX_BATCH, concurrency: 4 },
+  );
   let closed = false;
 
   return {
@@ -118,6 +202,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       await batcher.drain();
       reader.close();
       writer.pragma("wal_checkpoint(TRUNCATE)");
+      walSync?.close();
       writer.close();
     },
   };
