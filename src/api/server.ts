@@ -5,6 +5,7 @@ import { Engine } from "../engine/index.js";
 import { createStore, type StoreOptions } from "../storage/index.js";
 import { buildHttpApp, DEFAULT_BODY_LIMIT } from "./http/server.js";
 import { DEFAULT_PUSH_OPTIONS, type PushOptions } from "./push/options.js";
+import { attachEventStoreSockets } from "./ws/event-store-socket.js";
 import { attachQueueSockets } from "./ws/queue-socket.js";
 
 export interface ServerOptions {
@@ -69,6 +70,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   }
   const closeSockets = attachQueueSockets(app.server, engine, { ...push, maxPayload: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  // After the queue sockets: it serves /ws/eventstores/… and hands every other upgrade to them.
+  const closeEventStoreSockets = attachEventStoreSockets(app.server, engine, {
+    ...push,
+    maxPayload: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+  });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : (options.port ?? DEFAULT_PORT);
   const host = options.host ?? DEFAULT_HOST;
@@ -83,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         engine.interrupt();
         await engine.push.close();
         await closeSockets();
+        await closeEventStoreSockets();
         await app.close();
         await engine.close();
       })();

@@ -1,0 +1,167 @@
+// WebSocket subscriptions at /ws/eventstores/{setupId}/{eventStoreName}?fromPosition=…: catch up, then live.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { BadRequestError, RunnelError } from "../../core/errors.js";
+import { checkName } from "../../core/names.js";
+import type { EventSubscription } from "../../engine/event-store/index.js";
+import type { Engine } from "../../engine/index.js";
+import { liveEventJson, openSubscription, startAfter } from "../http/event-store-schemas.js";
+import type { PushOptions } from "../push/options.js";
+
+const PATH = /^\/ws\/eventstores\/([^/]+)\/([^/]+)\/?$/;
+const CLOSE_GRACE_MS = 1000;
+
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+function reject(socket: Duplex, error: unknown): void {
+  const e = error instanceof RunnelError ? error : new RunnelError("RUNNEL_INTERNAL", "internal error");
+  const status =
+    e.code === "RUNNEL_NOT_FOUND" ? "404 Not Found" : e.code === "RUNNEL_INTERNAL" ? "500 Internal Server Error" : "400 Bad Request";
+  const body = JSON.stringify({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
+  const head = `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}`;
+  socket.end(`${head}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+function queryOf(url: string): { fromPosition: number | undefined; eventType: string | undefined; aggregateId: string | undefined } {
+  const params = new URL(url, "http://localhost").searchParams;
+  for (const key of params.keys()) {
+    if (!["fromPosition", "eventType", "aggregateId"].includes(key)) {
+      throw new BadRequestError(`unknown query parameter '${key}'`, { field: key });
+    }
+  }
+  const raw = params.get("fromPosition");
+  if (raw !== null && !/^\d{1,15}$/.test(raw)) {
+    throw new BadRequestError("fromPosition must be an integer of at least 0", { field: "fromPosition" });
+  }
+  return {
+    fromPosition: raw === null ? undefined : Number(raw),
+    eventType: params.get("eventType") ?? undefined,
+    aggregateId: params.get("aggregateId") ?? undefined,
+  };
+}
+
+/**
+ * Serves event store subscriptions on `server`'s upgrades; answers a function that closes every socket.
+ * It takes over the `upgrade` event: its own path it serves, every other upgrade goes to the listeners that were
+ * registered before it (the queue sockets answer 404 to any path but theirs, so they must not see ours).
+ * Call it after the other WebSocket endpoints are attached.
+ */
+export function attachEventStoreSockets(
+  server: Server,
+  engine: Engine,
+  options: PushOptions & { maxPayload: number },
+): () => Promise<void> {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
+  const others = server.listeners("upgrade") as UpgradeListener[];
+  server.removeAllListeners("upgrade");
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = req.url ?? "";
+    const match = PATH.exec(url.split("?")[0]!);
+    if (!match) {
+      if (others.length === 0) reject(socket, new RunnelError("RUNNEL_NOT_FOUND", "no WebSocket endpoint here"));
+      for (const listener of others) listener.call(server, req, socket, head);
+      return;
+    }
+    let setupId: string;
+    let eventStoreName: string;
+    let query: ReturnType<typeof queryOf>;
+    let after: number | undefined;
+    try {
+      setupId = checkName(decodeURIComponent(match[1]!), "setupId");
+      eventStoreName = checkName(decodeURIComponent(match[2]!), "eventStoreName");
+      query = queryOf(url);
+      after = startAfter(query.fromPosition, undefined);
+    } catch (error) {
+      reject(socket, error);
+      return;
+    }
+    // The store must exist before the handshake completes, so an unknown one is a plain 404.
+    openSubscription(engine, setupId, eventStoreName, after, query).then(
+      (subscription) => wss.handleUpgrade(req, socket, head, (ws) => serve(ws, subscription, setupId, eventStoreName, options)),
+      (error: unknown) => reject(socket, error),
+    );
+  });
+
+  return async () => {
+    for (const ws of wss.clients) {
+      ws.close(1001, "server shutting down");
+      // A client that does not answer the close handshake (stalled, gone) is cut off.
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+}
+
+function serve(ws: WebSocket, subscription: EventSubscription, setupId: string, eventStoreName: string, options: PushOptions): void {
+  const connectionId = `ws-${randomUUID().slice(0, 12)}`;
+  const stop = new AbortController();
+  let sent = 0;
+  const send = (obj: Record<string, unknown>) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ ...obj, connectionId, timestamp: Date.now() }));
+  };
+  send({
+    type: "welcome",
+    setupId,
+    eventStoreName,
+    afterPosition: subscription.startAfter,
+    message: `Connected to Runnel event store stream ${setupId}/${eventStoreName}`,
+  });
+
+  let alive = true;
+  ws.on("pong", () => (alive = true));
+  const heartbeat = setInterval(() => {
+    if (!alive) {
+      ws.terminate();
+      return;
+    }
+    alive = false;
+    ws.ping();
+    send({ type: "heartbeat", eventsSent: sent });
+  }, options.heartbeatMs);
+
+  ws.on("message", (data, isBinary) => {
+    let msg: { type?: unknown; id?: unknown } | undefined;
+    try {
+      msg = JSON.parse(isBinary ? "" : data.toString()) as { type?: unknown; id?: unknown };
+    } catch {
+      msg = undefined;
+    }
+    if (msg?.type === "ping") send({ type: "pong", id: msg.id ?? null });
+    else send({ type: "error", code: "RUNNEL_BAD_REQUEST", message: 'a subscription only takes {"type":"ping"}', field: "type" });
+  });
+  ws.on("close", () => {
+    clearInterval(heartbeat);
+    stop.abort();
+  });
+  ws.on("error", () => ws.terminate());
+
+  subscription
+    .run(
+      {
+        async events(events) {
+          let flushed: Promise<void> | undefined;
+          for (const e of events) {
+            if (ws.readyState !== ws.OPEN) return;
+            flushed = new Promise<void>((resolve) => ws.send(liveEventJson(e), () => resolve()));
+            sent++;
+          }
+          // Wait for the socket to take what is queued before reading more, once too much piled up.
+          if (flushed && ws.bufferedAmount > options.maxBuffered) await flushed;
+        },
+        caughtUp(position) {
+          send({ type: "caught-up", position });
+        },
+      },
+      stop.signal,
+    )
+    .catch((error: unknown) => {
+      const e = error instanceof RunnelError ? error : new RunnelError("RUNNEL_INTERNAL", "the subscription failed");
+      send({ type: "error", code: e.code, message: e.message });
+    })
+    .finally(() => {
+      if (ws.readyState === ws.OPEN) ws.close(1000, "subscription ended");
+    });
+}
