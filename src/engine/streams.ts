@@ -53,14 +53,10 @@ export interface ReadOptions {
 }
 
 /**
- * A group's lag: entries it has not had acknowledged, counted exactly — pending, set aside (delayed or handed
- * back) and not yet delivered (past its cursor in each partition and priority). Deleted entries do not count.
+ * A group's lag per partition (index = partition): entries it has not had acknowledged, counted exactly —
+ * pending, set aside (delayed or handed back) and not yet delivered (past its cursor in each partition and
+ * priority). Deleted entries do not count. The group's lag is their sum.
  */
-export async function lagOf(tx: Tx, stream: StreamRecord, group: GroupRecord): Promise<number> {
-  return (await partitionLagsOf(tx, stream, group)).reduce((a, b) => a + b, 0);
-}
-
-/** The same exact count for each partition (index = partition). */
 export async function partitionLagsOf(tx: Tx, stream: StreamRecord, group: GroupRecord): Promise<number[]> {
   const pending = await tx.members.pendingPerPartition(stream.id, group.name);
   const deferred = await tx.members.deferredPerPartition(stream.id, group.name);
