@@ -70,7 +70,7 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
   void app.register(cors, {
     origin: origins.length === 1 && origins[0] === "*" ? "*" : origins,
     methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    allowedHeaders: ["Content-Type", "Authorization", "Cache-Control", "Last-Event-ID"],
+    allowedHeaders: ["Content-Type", "Authorization", "Cache-Control", "Last-Event-ID", "X-Member-Id"],
   });
   registerValidation(app);
   registerErrorHandling(app);
