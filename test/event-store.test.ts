@@ -1,14 +1,10 @@
 // Event stores (seed 000 §4) against every backend: append and batches with expected versions, racing writers,
 // idempotency, corrections and bi-temporal reads, pagination, filters, stats, history, validation, SSE and WebSocket.
 import assert from "node:assert/strict";
-import http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
-import { DEFAULT_PUSH_OPTIONS } from "../src/api/push/options.js";
 import type { RunningServer } from "../src/api/server.js";
-import { attachEventStoreSockets } from "../src/api/ws/event-store-socket.js";
-import { attachQueueSockets } from "../src/api/ws/queue-socket.js";
 import { ManualClock } from "../src/core/clock.js";
 import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
@@ -459,46 +455,34 @@ for (const backend of await backends()) {
     it("streams over WebSocket: catches up, then live", async () => {
       const store = unique("ws");
       await append(api, store, { events: [1, 2, 3].map((n) => ({ aggregateId: "w", eventType: "Tick", eventData: { n } })) });
-      // Wired the way src/api/server.ts wires it: the queue sockets first, then the event store sockets.
-      const httpServer = http.createServer();
-      const options = { ...DEFAULT_PUSH_OPTIONS, maxPayload: 1024 * 1024 };
-      const closeQueues = attachQueueSockets(httpServer, server.engine, options);
-      const close = attachEventStoreSockets(httpServer, server.engine, options);
-      await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-      const port = (httpServer.address() as { port: number }).port;
-      try {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/eventstores/${SETUP}/${store}?fromPosition=2`);
-        const messages: Msg[] = [];
-        ws.on("message", (data) => messages.push(JSON.parse(data.toString()) as Msg));
-        await until(() => messages.some((m) => m.type === "caught-up"), "caught up");
-        await append(api, store, { aggregateId: "w", eventType: "Tick", eventData: { n: 4 } });
-        await until(() => messages.filter((m) => m.type === "event").length === 3, "the live event");
-        ws.send(JSON.stringify({ type: "ping", id: 7 }));
-        await until(() => messages.some((m) => m.type === "pong" && m.id === 7), "pong");
-        assert.deepEqual(messages.map((m) => m.type).slice(0, 4), ["welcome", "event", "event", "caught-up"]);
-        assert.deepEqual(messages.filter((m) => m.type === "event").map((m) => m.position), [2, 3, 4]);
-        assert.equal(messages.find((m) => m.type === "caught-up")!.position, 3);
-        ws.close();
+      const wsBase = server.url.replace("http://", "ws://");
+      const ws = new WebSocket(`${wsBase}/ws/eventstores/${SETUP}/${store}?fromPosition=2`);
+      const messages: Msg[] = [];
+      ws.on("message", (data) => messages.push(JSON.parse(data.toString()) as Msg));
+      await until(() => messages.some((m) => m.type === "caught-up"), "caught up");
+      await append(api, store, { aggregateId: "w", eventType: "Tick", eventData: { n: 4 } });
+      await until(() => messages.filter((m) => m.type === "event").length === 3, "the live event");
+      ws.send(JSON.stringify({ type: "ping", id: 7 }));
+      await until(() => messages.some((m) => m.type === "pong" && m.id === 7), "pong");
+      assert.deepEqual(messages.map((m) => m.type).slice(0, 4), ["welcome", "event", "event", "caught-up"]);
+      assert.deepEqual(messages.filter((m) => m.type === "event").map((m) => m.position), [2, 3, 4]);
+      assert.equal(messages.find((m) => m.type === "caught-up")!.position, 3);
+      ws.close();
 
-        const status = await new Promise<number>((resolve) => {
-          const missing = new WebSocket(`ws://127.0.0.1:${port}/ws/eventstores/${SETUP}/${unique("nope")}`);
-          missing.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
-          missing.on("error", () => undefined);
-        });
-        assert.equal(status, 404);
+      const status = await new Promise<number>((resolve) => {
+        const missing = new WebSocket(`${wsBase}/ws/eventstores/${SETUP}/${unique("nope")}`);
+        missing.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        missing.on("error", () => undefined);
+      });
+      assert.equal(status, 404);
 
-        const queue = new WebSocket(`ws://127.0.0.1:${port}/ws/queues/${SETUP}/${unique("q")}`);
-        const first = await new Promise<Msg>((resolve, reject) => {
-          queue.once("message", (data) => resolve(JSON.parse(data.toString()) as Msg));
-          queue.once("error", reject);
-        });
-        assert.equal(first.type, "welcome", "the queue sockets still get their upgrades");
-        queue.close();
-      } finally {
-        await closeQueues();
-        await close();
-        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      }
+      const queue = new WebSocket(`${wsBase}/ws/queues/${SETUP}/${unique("q")}`);
+      const first = await new Promise<Msg>((resolve, reject) => {
+        queue.once("message", (data) => resolve(JSON.parse(data.toString()) as Msg));
+        queue.once("error", reject);
+      });
+      assert.equal(first.type, "welcome", "the queue sockets still get their upgrades");
+      queue.close();
     });
   });
 }

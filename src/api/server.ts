@@ -5,8 +5,9 @@ import { Engine } from "../engine/index.js";
 import { createStore, type StoreOptions } from "../storage/index.js";
 import { buildHttpApp, DEFAULT_BODY_LIMIT } from "./http/server.js";
 import { DEFAULT_PUSH_OPTIONS, type PushOptions } from "./push/options.js";
-import { attachEventStoreSockets } from "./ws/event-store-socket.js";
-import { attachQueueSockets } from "./ws/queue-socket.js";
+import { routeUpgrades } from "./ws/endpoints.js";
+import { eventStoreSocketEndpoint } from "./ws/event-store-socket.js";
+import { queueSocketEndpoint } from "./ws/queue-socket.js";
 
 export interface ServerOptions {
   store: StoreOptions;
@@ -69,12 +70,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await engine.close();
     throw error;
   }
-  const closeSockets = attachQueueSockets(app.server, engine, { ...push, maxPayload: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
-  // After the queue sockets: it serves /ws/eventstores/… and hands every other upgrade to them.
-  const closeEventStoreSockets = attachEventStoreSockets(app.server, engine, {
-    ...push,
-    maxPayload: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-  });
+  const socketOptions = { ...push, maxPayload: options.bodyLimit ?? DEFAULT_BODY_LIMIT };
+  const sockets = [queueSocketEndpoint(engine, socketOptions), eventStoreSocketEndpoint(engine, socketOptions)];
+  routeUpgrades(app.server, sockets);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : (options.port ?? DEFAULT_PORT);
   const host = options.host ?? DEFAULT_HOST;
@@ -88,8 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Blocked reads answer at once (empty) so in-flight requests can finish, then writes drain into the store.
         engine.interrupt();
         await engine.push.close();
-        await closeSockets();
-        await closeEventStoreSockets();
+        await Promise.all(sockets.map((s) => s.close()));
         await app.close();
         await engine.close();
       })();

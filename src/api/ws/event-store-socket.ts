@@ -1,7 +1,5 @@
 // WebSocket subscriptions at /ws/eventstores/{setupId}/{eventStoreName}?fromPosition=…: catch up, then live.
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, Server } from "node:http";
-import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { BadRequestError, RunnelError } from "../../core/errors.js";
 import { checkName } from "../../core/names.js";
@@ -9,20 +7,9 @@ import type { EventSubscription } from "../../engine/event-store/index.js";
 import type { Engine } from "../../engine/index.js";
 import { liveEventJson, openSubscription, startAfter } from "../http/event-store-schemas.js";
 import type { PushOptions } from "../push/options.js";
+import { closeAll, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
 
 const PATH = /^\/ws\/eventstores\/([^/]+)\/([^/]+)\/?$/;
-const CLOSE_GRACE_MS = 1000;
-
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-function reject(socket: Duplex, error: unknown): void {
-  const e = error instanceof RunnelError ? error : new RunnelError("RUNNEL_INTERNAL", "internal error");
-  const status =
-    e.code === "RUNNEL_NOT_FOUND" ? "404 Not Found" : e.code === "RUNNEL_INTERNAL" ? "500 Internal Server Error" : "400 Bad Request";
-  const body = JSON.stringify({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
-  const head = `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}`;
-  socket.end(`${head}\r\nconnection: close\r\n\r\n${body}`);
-}
 
 function queryOf(url: string): { fromPosition: number | undefined; eventType: string | undefined; aggregateId: string | undefined } {
   const params = new URL(url, "http://localhost").searchParams;
@@ -42,56 +29,33 @@ function queryOf(url: string): { fromPosition: number | undefined; eventType: st
   };
 }
 
-/**
- * Serves event store subscriptions on `server`'s upgrades; answers a function that closes every socket.
- * It takes over the `upgrade` event: its own path it serves, every other upgrade goes to the listeners that were
- * registered before it (the queue sockets answer 404 to any path but theirs, so they must not see ours).
- * Call it after the other WebSocket endpoints are attached.
- */
-export function attachEventStoreSockets(
-  server: Server,
-  engine: Engine,
-  options: PushOptions & { maxPayload: number },
-): () => Promise<void> {
+/** The WebSocket endpoint for event store subscriptions; `routeUpgrades` hands it the upgrades on its path. */
+export function eventStoreSocketEndpoint(engine: Engine, options: PushOptions & { maxPayload: number }): WsEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
-  const others = server.listeners("upgrade") as UpgradeListener[];
-  server.removeAllListeners("upgrade");
-
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = req.url ?? "";
-    const match = PATH.exec(url.split("?")[0]!);
-    if (!match) {
-      if (others.length === 0) reject(socket, new RunnelError("RUNNEL_NOT_FOUND", "no WebSocket endpoint here"));
-      for (const listener of others) listener.call(server, req, socket, head);
-      return;
-    }
-    let setupId: string;
-    let eventStoreName: string;
-    let query: ReturnType<typeof queryOf>;
-    let after: number | undefined;
-    try {
-      setupId = checkName(decodeURIComponent(match[1]!), "setupId");
-      eventStoreName = checkName(decodeURIComponent(match[2]!), "eventStoreName");
-      query = queryOf(url);
-      after = startAfter(query.fromPosition, undefined);
-    } catch (error) {
-      reject(socket, error);
-      return;
-    }
-    // The store must exist before the handshake completes, so an unknown one is a plain 404.
-    openSubscription(engine, setupId, eventStoreName, after, query).then(
-      (subscription) => wss.handleUpgrade(req, socket, head, (ws) => serve(ws, subscription, setupId, eventStoreName, options)),
-      (error: unknown) => reject(socket, error),
-    );
-  });
-
-  return async () => {
-    for (const ws of wss.clients) {
-      ws.close(1001, "server shutting down");
-      // A client that does not answer the close handshake (stalled, gone) is cut off.
-      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-    }
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  return {
+    path: PATH,
+    accept(req, socket, head, match) {
+      let setupId: string;
+      let eventStoreName: string;
+      let query: ReturnType<typeof queryOf>;
+      let after: number | undefined;
+      try {
+        setupId = checkName(decodeURIComponent(match[1]!), "setupId");
+        eventStoreName = checkName(decodeURIComponent(match[2]!), "eventStoreName");
+        query = queryOf(req.url ?? "");
+        after = startAfter(query.fromPosition, undefined);
+      } catch (error) {
+        rejectUpgrade(socket, error);
+        return;
+      }
+      // The store must exist before the handshake completes, so an unknown one is a plain 404.
+      openSubscription(engine, setupId, eventStoreName, after, query).then(
+        (subscription) =>
+          wss.handleUpgrade(req, socket, head, (ws) => serve(ws, subscription, setupId, eventStoreName, options)),
+        (error: unknown) => rejectUpgrade(socket, error),
+      );
+    },
+    close: () => closeAll(wss),
   };
 }
 

@@ -1,7 +1,5 @@
 // WebSocket push at /ws/queues/{setupId}/{queueName} (seed 000 §1): subscribe, configure, ack, ping.
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { BadRequestError, RunnelError } from "../../core/errors.js";
 import { checkFilter } from "../../core/filters.js";
@@ -10,9 +8,9 @@ import type { Engine } from "../../engine/index.js";
 import type { PushItem, PushSession, SubscribeOptions } from "../../engine/push/index.js";
 import { batchJson, dataJson } from "../push/messages.js";
 import type { PushOptions } from "../push/options.js";
+import { closeAll, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
 
 const PATH = /^\/ws\/queues\/([^/]+)\/([^/]+)\/?$/;
-const CLOSE_GRACE_MS = 1000;
 export const WS_BATCH_LIMITS = { batchSize: { min: 1, max: 1000 }, maxWaitTime: { min: 0, max: 60_000 } };
 
 type ClientMessage = Record<string, unknown> & { type?: unknown };
@@ -33,38 +31,24 @@ function stringField(msg: ClientMessage, field: string): string | undefined {
   return v;
 }
 
-/** Accepts upgrades on the queue path of `server`; answers a function that closes every socket. */
-export function attachQueueSockets(
-  server: import("node:http").Server,
-  engine: Engine,
-  options: PushOptions & { maxPayload: number },
-): () => Promise<void> {
+/** The WebSocket endpoint for queue push; `routeUpgrades` hands it the upgrades on its path. */
+export function queueSocketEndpoint(engine: Engine, options: PushOptions & { maxPayload: number }): WsEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
-
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const match = PATH.exec((req.url ?? "").split("?")[0]!);
-    let setupId: string;
-    let queueName: string;
-    try {
-      if (!match) throw new RunnelError("RUNNEL_NOT_FOUND", "no WebSocket endpoint here; use /ws/queues/{setupId}/{queueName}");
-      setupId = checkName(decodeURIComponent(match[1]!), "setupId");
-      queueName = checkName(decodeURIComponent(match[2]!), "queueName");
-    } catch (error) {
-      const status = error instanceof RunnelError && error.code === "RUNNEL_NOT_FOUND" ? "404 Not Found" : "400 Bad Request";
-      const body = JSON.stringify({ error: { code: (error as RunnelError).code, message: (error as Error).message } });
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, engine, setupId, queueName, options));
-  });
-
-  return async () => {
-    for (const ws of wss.clients) {
-      ws.close(1001, "server shutting down");
-      // A client that does not answer the close handshake (stalled, gone) is cut off.
-      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-    }
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  return {
+    path: PATH,
+    accept(req, socket, head, match) {
+      let setupId: string;
+      let queueName: string;
+      try {
+        setupId = checkName(decodeURIComponent(match[1]!), "setupId");
+        queueName = checkName(decodeURIComponent(match[2]!), "queueName");
+      } catch (error) {
+        rejectUpgrade(socket, error);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, engine, setupId, queueName, options));
+    },
+    close: () => closeAll(wss),
   };
 }
 

@@ -1,0 +1,51 @@
+// One `upgrade` listener for every WebSocket endpoint: the first whose path matches serves it, others get a 404.
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { WebSocketServer } from "ws";
+import { HTTP_STATUS, RunnelError } from "../../core/errors.js";
+
+export interface WsEndpoint {
+  /** Matches the request path (without the query string). */
+  path: RegExp;
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, match: RegExpExecArray): void;
+  /** Closes every socket of the endpoint. */
+  close(): Promise<void>;
+}
+
+const CLOSE_GRACE_MS = 1000;
+const REASONS: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error" };
+
+/** Refuses an upgrade with an HTTP answer in Runnel's error shape. */
+export function rejectUpgrade(socket: Duplex, error: unknown): void {
+  const e = error instanceof RunnelError ? error : new RunnelError("RUNNEL_INTERNAL", "internal error");
+  const status = HTTP_STATUS[e.code];
+  const body = JSON.stringify({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
+  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json`;
+  socket.end(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** Asks every client to close; one that does not answer the close handshake (stalled, gone) is cut off. */
+export async function closeAll(wss: WebSocketServer): Promise<void> {
+  for (const ws of wss.clients) {
+    ws.close(1001, "server shutting down");
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+  await new Promise<void>((resolve) => wss.close(() => resolve()));
+}
+
+export function routeUpgrades(server: Server, endpoints: readonly WsEndpoint[]): void {
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? "").split("?")[0]!;
+    for (const endpoint of endpoints) {
+      const match = endpoint.path.exec(path);
+      if (match) {
+        endpoint.accept(req, socket, head, match);
+        return;
+      }
+    }
+    rejectUpgrade(
+      socket,
+      new RunnelError("RUNNEL_NOT_FOUND", "no WebSocket endpoint here; use /ws/queues/{setupId}/{queueName} or /ws/eventstores/{setupId}/{name}"),
+    );
+  });
+}
