@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { BenchClient } from "./http-client.js";
 import type { BenchConfig } from "./config.js";
-import { Recorder, result, type ScenarioResult } from "./stats.js";
+import { Recorder, result, runWorkers, type ScenarioResult } from "./stats.js";
 
 /** The nodes of one backend, one client each; worker `i` talks to node `i % clients.length`. */
 export interface Target {
@@ -19,31 +19,6 @@ export function payload(bytes: number, producer: number, seq: number): Record<st
   const base = { type: "order.created", producer, seq, at: 1_700_000_000_000 + seq, customer: `c-${(seq * 7919) % 100_000}`, pad: "" };
   const pad = Math.max(0, bytes - JSON.stringify(base).length);
   return { ...base, pad: "x".repeat(pad) };
-}
-
-/**
- * Runs `workers` loops until each one's `step` answers false or `maxSeconds` pass; answers the elapsed seconds and
- * whether the cap cut the run short.
- */
-async function runWorkers(
-  workers: number,
-  maxSeconds: number,
-  step: (worker: number) => Promise<boolean>,
-): Promise<{ seconds: number; timedOut: boolean }> {
-  const deadline = performance.now() + maxSeconds * 1000;
-  let timedOut = false;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      while (await step(w)) {
-        if (performance.now() > deadline) {
-          timedOut = true;
-          return;
-        }
-      }
-    }),
-  );
-  return { seconds: (performance.now() - started) / 1000, timedOut };
 }
 
 function describeFailure(what: string, reply: { status: number; text: string } | Error): string {
