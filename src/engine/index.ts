@@ -9,6 +9,7 @@ import { Hub } from "./hub.js";
 import { MembershipService } from "./membership/index.js";
 import { PushService } from "./push/index.js";
 import { StreamsService } from "./streams.js";
+import { WindowsService } from "./windows/index.js";
 
 export type { EngineOptions } from "./context.js";
 export type { Delivery } from "./delivery.js";
@@ -23,6 +24,7 @@ export class Engine {
   readonly deadLetters: DeadLettersService;
   readonly eventStore: EventStoreService;
   readonly push: PushService;
+  readonly windows: WindowsService;
   readonly hub = new Hub();
   readonly clock: Clock;
   private readonly closer = new AbortController();
@@ -54,6 +56,7 @@ export class Engine {
     this.deadLetters = new DeadLettersService(ctx);
     this.eventStore = new EventStoreService(ctx);
     this.push = new PushService(this.streams, this.groups);
+    this.windows = new WindowsService(ctx);
     // "*" follows a reconnect of the wake-up channel: anything may have changed.
     this.unsubscribe = store.onAnnounce((key) => (key === "*" ? hub.wakeAll() : hub.notify(key)));
     this.sweeper = setInterval(() => {

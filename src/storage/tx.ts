@@ -6,6 +6,7 @@ import { GroupQueries } from "./queries/groups.js";
 import { MemberQueries } from "./queries/members.js";
 import { PendingQueries } from "./queries/pending.js";
 import { StreamQueries } from "./queries/streams.js";
+import { WindowQueries } from "./queries/windows.js";
 
 export class Tx {
   readonly streams: StreamQueries;
@@ -14,6 +15,7 @@ export class Tx {
   readonly pending: PendingQueries;
   readonly events: EventStoreQueries;
   readonly members: MemberQueries;
+  readonly windows: WindowQueries;
 
   constructor(sql: Sql) {
     this.streams = new StreamQueries(sql);
@@ -22,5 +24,6 @@ export class Tx {
     this.pending = new PendingQueries(sql);
     this.events = new EventStoreQueries(sql);
     this.members = new MemberQueries(sql);
+    this.windows = new WindowQueries(sql);
   }
 }

@@ -16,6 +16,7 @@ import { queueStreamRoutes } from "./routes/queue-stream.js";
 import { queueRoutes } from "./routes/queues.js";
 import { streamRoutes } from "./routes/streams.js";
 import { registerValidation } from "./validation.js";
+import { windowRoutes } from "./routes/windows.js";
 
 export interface HttpOptions {
   /** Largest request body in bytes. */
@@ -83,6 +84,7 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
   consumerGroupRoutes(app, ctx);
   queueStreamRoutes(app, ctx, options.push);
   eventStoreRoutes(app, ctx, options.push);
+  windowRoutes(app, ctx);
   channelRoutes(app, ctx, { hub: createChannelHub({ demo: options.demo ?? false, clock: engine.clock }) });
   return app;
 }
