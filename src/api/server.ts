@@ -27,6 +27,8 @@ export interface ServerOptions {
 }
 
 export const DEFAULT_PORT = 8080;
+/** How long in-flight requests get to finish once shutdown starts. */
+export const SHUTDOWN_GRACE_MS = 2000;
 export const DEFAULT_HOST = "127.0.0.1";
 
 export interface RunningServer {
@@ -87,7 +89,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         engine.interrupt();
         await engine.push.close();
         await Promise.all(sockets.map((s) => s.close()));
-        await app.close();
+        // Connections with no request in flight (a client's spare keep-alive socket, one left by an aborted
+        // fetch) would hold the close open: drop idle ones as they appear, and after a grace period any left.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+        const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(force);
+        }
         await engine.close();
       })();
       return closing;

@@ -1,0 +1,63 @@
+// One HTTP request to the server: URL and query building, JSON in and out, errors mapped to typed ones.
+import { errorFromResponse, isAbortError, unreachable } from "./errors.js";
+import type { ResolvedClientOptions } from "./options.js";
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
+/** Query values; `undefined` ones are left out. */
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+}
+
+/** `/stream/a%2Fb/group/g`: every segment encoded. */
+export function path(strings: TemplateStringsArray, ...names: string[]): string {
+  return strings.reduce((out, s, i) => out + s + (i < names.length ? encodeURIComponent(names[i]!) : ""), "");
+}
+
+export function queryString(query: Query | undefined): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.append(k, String(v));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export class HttpTransport {
+  constructor(readonly options: ResolvedClientOptions) {}
+
+  get baseUrl(): string {
+    return this.options.url;
+  }
+
+  urlOf(pathname: string, query?: Query): string {
+    return `${this.options.url}${pathname}${queryString(query)}`;
+  }
+
+  /** Sends one request and answers the parsed JSON body; a non-2xx answer throws the error its code names. */
+  async request<T>(method: HttpMethod, pathname: string, options: RequestOptions = {}): Promise<T> {
+    const url = this.urlOf(pathname, options.query);
+    const headers: Record<string, string> = { accept: "application/json", ...this.options.headers };
+    const init: RequestInit = { method, headers };
+    if (options.body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(options.body);
+    }
+    if (options.signal) init.signal = options.signal;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.options.fetch(url, init);
+      text = await res.text();
+    } catch (error) {
+      if (isAbortError(error) || options.signal?.aborted) throw error;
+      throw unreachable(url, error);
+    }
+    if (!res.ok) throw errorFromResponse(method, url, res.status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}

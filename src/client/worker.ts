@@ -1,0 +1,230 @@
+// `client.worker(...)`: runs a handler over a group's entries with a concurrency limit, acking, nacking and auto-claiming.
+import { BadRequestError, NotFoundError } from "../core/errors.js";
+import { Backoff, sleep } from "./backoff.js";
+import { GroupReader, resolveGroupReadingOptions, type GroupReadingOptions } from "./group-reader.js";
+import type { GroupsApi } from "./groups.js";
+import { GroupMessage, type Message } from "./message.js";
+
+/**
+ * Processes one message. Resolving acknowledges it, throwing gives it back for redelivery (unless the
+ * handler already called `ack()` or `nack()` itself).
+ *
+ * @example
+ * ```ts
+ * const handler: MessageHandler<{ orderId: number }> = async (message) => {
+ *   await bill(message.payload.orderId);
+ * };
+ * ```
+ */
+export type MessageHandler<T> = (message: Message<T>) => unknown;
+
+/**
+ * How a worker runs.
+ *
+ * @example
+ * ```ts
+ * const options: WorkerOptions = { concurrency: 8, autoClaimIdleMs: 60_000, nackDelayMs: 1000, onError: console.error };
+ * ```
+ */
+export interface WorkerOptions extends GroupReadingOptions {
+  /** Handlers running at once (default 1). */
+  concurrency?: number;
+  /** How long a failed message waits before it is delivered again, in ms (default 0). */
+  nackDelayMs?: number;
+  /** On `stop()`, remove the consumer from the group so anything it still holds goes back at once (default true). */
+  leaveOnStop?: boolean;
+  /** Told about a handler that threw (with its message) and about read, ack and nack failures (the worker carries on). */
+  onError?: (error: unknown, message?: Message<unknown>) => void;
+}
+
+/**
+ * What a worker uses for the options not given (and `DEFAULT_GROUP_READING` for the reading ones).
+ *
+ * @example
+ * ```ts
+ * const worker = client.worker("orders", "billing", "w1", handler, { concurrency: DEFAULT_WORKER_OPTIONS.concurrency * 4 });
+ * ```
+ */
+export const DEFAULT_WORKER_OPTIONS = Object.freeze({ concurrency: 1, nackDelayMs: 0, leaveOnStop: true });
+
+export function resolveWorkerOptions(options: WorkerOptions = {}): { concurrency: number; nackDelayMs: number; leaveOnStop: boolean } {
+  const concurrency = options.concurrency ?? DEFAULT_WORKER_OPTIONS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
+    throw new BadRequestError("concurrency must be an integer from 1 to 10000", { field: "concurrency" });
+  }
+  const nackDelayMs = options.nackDelayMs ?? DEFAULT_WORKER_OPTIONS.nackDelayMs;
+  if (!Number.isInteger(nackDelayMs) || nackDelayMs < 0) {
+    throw new BadRequestError("nackDelayMs must be an integer of at least 0", { field: "nackDelayMs" });
+  }
+  return { concurrency, nackDelayMs, leaveOnStop: options.leaveOnStop ?? DEFAULT_WORKER_OPTIONS.leaveOnStop };
+}
+
+/**
+ * A running worker; `client.worker(...)` starts one.
+ *
+ * @example
+ * ```ts
+ * const worker = client.worker<{ orderId: number }>("orders", "billing", "w1", async (m) => bill(m.payload.orderId), {
+ *   concurrency: 4,
+ *   autoClaimIdleMs: 30_000,
+ * });
+ * process.on("SIGTERM", () => void worker.stop());
+ * ```
+ */
+export class Worker<T = unknown> {
+  private readonly reader: GroupReader<T>;
+  private readonly concurrency: number;
+  private readonly nackDelayMs: number;
+  private readonly leaveOnStop: boolean;
+  private readonly stopper = new AbortController();
+  /** Messages being handled or settled; their number is what `concurrency` limits. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Ids whose handler is running now. */
+  private readonly handling = new Set<string>();
+  private slotFreed: (() => void) | undefined;
+  private readonly loop: Promise<void>;
+  private stopping: Promise<void> | undefined;
+  private counts = { processed: 0, failed: 0 };
+
+  /** @internal */
+  constructor(
+    private readonly groups: GroupsApi,
+    readonly stream: string,
+    readonly group: string,
+    readonly consumer: string,
+    private readonly handler: MessageHandler<T>,
+    private readonly options: WorkerOptions = {},
+  ) {
+    ({ concurrency: this.concurrency, nackDelayMs: this.nackDelayMs, leaveOnStop: this.leaveOnStop } = resolveWorkerOptions(options));
+    this.reader = new GroupReader<T>(groups, stream, group, consumer, resolveGroupReadingOptions(options));
+    this.loop = this.run();
+  }
+
+  /**
+   * Messages handled successfully so far.
+   *
+   * @example
+   * ```ts
+   * console.log(`${worker.processed} done, ${worker.failed} failed, ${worker.running} running`);
+   * ```
+   */
+  get processed(): number {
+    return this.counts.processed;
+  }
+
+  /**
+   * Messages whose handler threw so far.
+   *
+   * @example
+   * ```ts
+   * if (worker.failed > 0) console.warn("some messages were retried");
+   * ```
+   */
+  get failed(): number {
+    return this.counts.failed;
+  }
+
+  /**
+   * Handlers running now.
+   *
+   * @example
+   * ```ts
+   * console.log(worker.running);
+   * ```
+   */
+  get running(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Stops fetching, lets the running handlers finish (and their acks or nacks go out), then resolves.
+   * Calling it again answers the same promise.
+   *
+   * @example
+   * ```ts
+   * await worker.stop(); // nothing is being processed any more
+   * ```
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopper.abort();
+      this.slotFreed?.();
+      await this.loop;
+      await Promise.all([...this.inFlight]);
+      if (this.leaveOnStop) {
+        await this.groups.deleteConsumer(this.stream, this.group, this.consumer).catch((error: unknown) => this.report(error));
+      }
+    })();
+    return this.stopping;
+  }
+
+  private report(error: unknown, message?: Message<unknown>): void {
+    try {
+      this.options.onError?.(error, message);
+    } catch {
+      // A failing error listener must not stop the worker.
+    }
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopper.signal;
+    const backoff = new Backoff({ maxDelayMs: 5000 });
+    while (!signal.aborted) {
+      if (this.inFlight.size >= this.concurrency) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      let entries;
+      try {
+        entries = await this.reader.next(this.concurrency - this.inFlight.size, signal);
+        backoff.reset();
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof NotFoundError && (error.field === "group" || error.field === "stream")) this.reader.groupLost();
+        this.report(error);
+        await sleep(backoff.next(), signal);
+        continue;
+      }
+      const giveBack: string[] = [];
+      for (const entry of entries) {
+        // An auto-claim can hand this worker an entry its handler is still on: that run will settle it.
+        if (this.handling.has(entry.id)) continue;
+        if (signal.aborted) giveBack.push(entry.id);
+        else this.dispatch(new GroupMessage(entry, this.stream, this.group, this.consumer, this.groups));
+      }
+      if (giveBack.length > 0) {
+        await this.groups.nack(this.stream, this.group, giveBack, { consumer: this.consumer }).catch((e: unknown) => this.report(e));
+      }
+    }
+  }
+
+  private dispatch(message: GroupMessage<T>): void {
+    this.handling.add(message.id);
+    const done = (async () => {
+      let ok: boolean;
+      try {
+        await this.handler(message);
+        ok = true;
+      } catch (error) {
+        ok = false;
+        this.counts.failed++;
+        this.report(error, message as Message<unknown>);
+      } finally {
+        this.handling.delete(message.id);
+      }
+      try {
+        if (!message.settled) await (ok ? message.ack() : message.nack(this.nackDelayMs));
+        if (ok) this.counts.processed++;
+      } catch (error) {
+        // Unsettled, the entry stays pending and comes back through auto-claim or own-pending recovery.
+        this.report(error, message as Message<unknown>);
+      }
+    })().finally(() => {
+      this.inFlight.delete(done);
+      const wake = this.slotFreed;
+      this.slotFreed = undefined;
+      wake?.();
+    });
+    this.inFlight.add(done);
+  }
+}
