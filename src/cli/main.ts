@@ -1,13 +1,23 @@
 #!/usr/bin/env node
 // The `runnel` command.
 import { startServer, VERSION } from "../api/server.js";
+import { dlq, info, pending, publish, tail, trim } from "./commands/index.js";
 import { ConfigError, resolveServeConfig, SERVE_HELP } from "./config.js";
 
 const HELP = `Usage: runnel <command> [options]
 
 Commands:
   serve      serve Runnel over HTTP (see runnel serve --help)
+  publish    append entries from arguments or JSON lines on stdin
+  tail       follow a stream, printing entries as JSON lines
+  info       show a stream's length, last id and groups
+  pending    list a group's pending entries
+  trim       drop a stream's oldest entries
+  dlq        list or reprocess a stream's dead letters
   version    print the version
+
+Client commands take --url (default RUNNEL_URL or http://127.0.0.1:8080); each has --help.
+Exit codes: 0 ok, 1 server or runtime error, 2 usage error.
 `;
 
 async function serve(argv: string[]): Promise<void> {
@@ -40,6 +50,18 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve(rest);
+    case "publish":
+      return publish(rest);
+    case "tail":
+      return tail(rest);
+    case "info":
+      return info(rest);
+    case "pending":
+      return pending(rest);
+    case "trim":
+      return trim(rest);
+    case "dlq":
+      return dlq(rest);
     case "version":
     case "--version":
       process.stdout.write(`${VERSION}\n`);

@@ -1,0 +1,52 @@
+// `runnel tail <stream>`: follows a stream with blocking reads and prints entries as JSON lines.
+import { NotFoundError, type RunnelClient } from "../../client/index.js";
+import { clientFor, COMMON_HELP, intFlag, parseCommand, positionals, write } from "./shared.js";
+
+export const TAIL_HELP = `Usage: runnel tail <stream> [options]
+
+Prints a stream's entries as JSON lines, one per entry, and waits for new ones.
+
+Options:
+  --from ID              0 for the whole stream, $ for new entries only, or an id to start after (default $)
+  --count N              stop after N entries
+  --block MS             longest wait per read (default 20000)
+${COMMON_HELP}`;
+
+export async function tail(argv: string[]): Promise<void> {
+  const { values, positionals: given } = parseCommand(argv, {
+    from: { type: "string" },
+    count: { type: "string" },
+    block: { type: "string" },
+  });
+  if (values.help) return write(TAIL_HELP);
+  const [stream] = positionals(given, ["stream"], "runnel tail <stream>");
+  const limit = intFlag(values.count, "count", 1);
+  const block = intFlag(values.block, "block", 0) ?? 20_000;
+  const client = clientFor(values.url);
+  // A reader of `tail | head` going away is a normal end, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+  let after = await startAfter(client, stream!, values.from ?? "$");
+  let printed = 0;
+  while (limit === undefined || printed < limit) {
+    const count = Math.min(100, limit === undefined ? 100 : limit - printed);
+    const entries = await client.streams.read(stream!, { after, block, count });
+    for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+    printed += entries.length;
+    after = entries.at(-1)?.id ?? after;
+  }
+}
+
+/** `$` becomes the current last id once, so entries appended between two reads are not skipped. */
+async function startAfter(client: RunnelClient, stream: string, from: string): Promise<string> {
+  if (from === "0") return "0-0";
+  if (from !== "$") return from;
+  try {
+    return (await client.streams.info(stream)).lastGeneratedId;
+  } catch (error) {
+    if (error instanceof NotFoundError) return "0-0";
+    throw error;
+  }
+}
