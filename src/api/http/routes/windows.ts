@@ -162,10 +162,17 @@ export function windowRoutes(app: FastifyInstance, { engine }: HttpContext): voi
 
   app.post("/api/v1/stream/poll", { schema: { body: PollBody } }, async (req, reply) => {
     const b = req.body as { streamName: string; consumerGroup: string; timeout?: number };
+    const gone = abortOnClose(reply.raw);
     const window = await engine.windows.poll(b.streamName, b.consumerGroup, {
       timeoutMs: b.timeout ?? DEFAULT_POLL_TIMEOUT_MS,
-      signal: abortOnClose(reply.raw),
+      signal: gone,
     });
+    // The client gave up while the window was being leased: hand it straight back instead of holding it for
+    // nobody until the lease runs out.
+    if (window && (gone.aborted || reply.raw.destroyed)) {
+      await engine.windows.ack(window.id, window.leaseId, false).catch(() => undefined);
+      return reply;
+    }
     return reply.type("application/json; charset=utf-8").send(window ? `{"window":${windowJson(window)}}` : `{"window":null}`);
   });
 
