@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { spawn } from "node:child_process";
+import { postgresProblem as problemAt } from "../test/helpers/backends.js";
 import { MAIN, storeArgs, type ChildServer } from "../test/helpers/server.js";
 import type { StoreOptions } from "../src/storage/index.js";
 import { PG_URL, type BackendName, type BenchConfig } from "./config.js";
@@ -42,18 +43,9 @@ async function listenForWakeups(): Promise<{ count(stream: string): number; clos
   };
 }
 
-/** Answers why PostgreSQL cannot be used, or undefined when it answers. */
-export async function postgresProblem(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/** Answers why the bench's PostgreSQL cannot be used, or undefined when it answers. */
+export function postgresProblem(): Promise<string | undefined> {
+  return problemAt(PG_URL);
 }
 
 /** The server settings that decide PostgreSQL's commit cost, recorded next to its numbers. */

@@ -16,8 +16,9 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
-async function postgresReachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+/** Answers why PostgreSQL at `url` cannot be used, or undefined when it answers. */
+export async function postgresProblem(url = PG_URL): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query("SELECT 1");
@@ -74,7 +75,7 @@ let cached: Promise<Backend[]> | undefined;
 export function backends(): Promise<Backend[]> {
   cached ??= (async () => {
     const list: Backend[] = [sqliteBackend()];
-    const problem = await postgresReachable();
+    const problem = await postgresProblem();
     if (problem === undefined) list.push(postgresBackend());
     else if (process.env.CI === "true") throw new Error(`PostgreSQL is required in CI but unreachable at ${PG_URL}: ${problem}`);
     else console.log(`# skipping the PostgreSQL runs: ${PG_URL} is unreachable (${problem})`);
