@@ -73,7 +73,9 @@ export async function appendInTx(
         continue;
       }
     }
-    const id = nextAppendId(stream.top, now, parseAppendId(input.id, path("id")), path("id"));
+    // The field path is only needed in an error message; an auto id (the common case) never builds it.
+    const idField = input.id === undefined ? "id" : path("id");
+    const id = nextAppendId(stream.top, now, parseAppendId(input.id, idField), idField);
     const partition = input.partition ?? partitionFor(input.key, partitions, stream.entriesAdded + rows.length);
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
       throw new BadRequestError(`partition must be between 0 and ${partitions - 1}`, {

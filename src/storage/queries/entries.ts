@@ -1,7 +1,7 @@
 // Entry rows: insert, point and range reads, the per-level scan behind group reads, trims, idempotency keys.
 import type { StreamId } from "../../core/ids.js";
 import type { Entry, PriorityLevel } from "../../core/types.js";
-import { valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, valuesList, type Sql, type SqlValue } from "../sql.js";
 
 interface EntryRow {
   ms: number;
@@ -25,8 +25,6 @@ export const ENTRY_COLUMNS =
   "causation_id, message_id, created_at, deliver_at";
 const INSERT_COLUMNS = `stream_id, ${ENTRY_COLUMNS}`;
 const INSERT_WIDTH = 15;
-/** PostgreSQL takes at most 65535 parameters in one statement. */
-const PG_ROWS_PER_INSERT = 1000;
 
 export function toEntry(row: EntryRow): Entry {
   return {
@@ -85,14 +83,7 @@ export class EntryQueries {
 
   /** EXPLAIN: a plain insert into the primary key and entries_by_level; no read. */
   async insert(streamId: number, entries: readonly Entry[]): Promise<void> {
-    if (this.sql.dialect === "sqlite") {
-      // SQLite runs a cached single-row statement fastest; PostgreSQL wants one round trip.
-      const stmt = `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(1, INSERT_WIDTH)}`;
-      for (const e of entries) await this.sql.run(stmt, entryParams(streamId, e));
-      return;
-    }
-    for (let i = 0; i < entries.length; i += PG_ROWS_PER_INSERT) {
-      const chunk = entries.slice(i, i + PG_ROWS_PER_INSERT);
+    for (const chunk of chunksOf(this.sql, entries, INSERT_WIDTH)) {
       await this.sql.run(
         `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(chunk.length, INSERT_WIDTH)}`,
         chunk.flatMap((e) => entryParams(streamId, e)),

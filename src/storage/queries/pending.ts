@@ -1,7 +1,7 @@
 // The pending entries list (PEL) of a group: delivered, not yet acknowledged.
 import type { StreamId } from "../../core/ids.js";
 import type { PendingRecord } from "../records.js";
-import { valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, valuesList, type Sql, type SqlValue } from "../sql.js";
 import { parseHistory } from "./groups.js";
 
 interface PendingRow {
@@ -64,9 +64,7 @@ export class PendingQueries {
       rec.deliveryCount,
       rec.history && JSON.stringify(rec.history),
     ]);
-    const perStatement = this.sql.dialect === "sqlite" ? 1 : 500;
-    for (let i = 0; i < rows.length; i += perStatement) {
-      const chunk = rows.slice(i, i + perStatement);
+    for (const chunk of chunksOf(this.sql, rows, 9)) {
       await this.sql.run(
         `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ` +
           "ON CONFLICT (stream_id, group_name, ms, seq) DO UPDATE SET consumer = excluded.consumer, " +
