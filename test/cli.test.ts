@@ -122,6 +122,24 @@ describe("runnel client commands", () => {
     assert.ok("fresh" in JSON.parse(run.stdout).payload, run.stdout);
   });
 
+  it("consumes as a group member: prints and acks, or leaves pending with --no-ack", async () => {
+    const stream = unique("jobs");
+    await client.streams.appendBatch(stream, [1, 2, 3].map((n) => ({ payload: { n } })));
+    const acked = await cli(["consume", stream, "workers", "--start", "0", "--count", "2", "--consumer", "c1"]);
+    assert.equal(acked.code, 0, acked.stderr);
+    assert.deepEqual(
+      lines(acked.stdout).map((l) => [JSON.parse(l).payload, JSON.parse(l).deliveryCount]),
+      [[{ n: 1 }, 1], [{ n: 2 }, 1]],
+    );
+    assert.equal((await client.groups.pending(stream, "workers")).count, 0);
+    const kept = await cli(["consume", stream, "workers", "--count", "1", "--no-ack", "--consumer", "c2"]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.deepEqual(lines(kept.stdout).map((l) => JSON.parse(l).payload), [{ n: 3 }]);
+    const pending = await client.groups.pending(stream, "workers");
+    assert.equal(pending.count, 1);
+    assert.deepEqual(pending.consumers.map((c) => c.name), ["c2"]);
+  });
+
   it("shows a group's pending entries as a table", async () => {
     const stream = unique("pending");
     const ids = (await client.streams.appendBatch(stream, [{ payload: 1 }, { payload: 2 }, { payload: 3 }])).map((r) => r.id);
@@ -163,7 +181,7 @@ describe("runnel client commands", () => {
     assert.match(reprocess.stdout, /reprocessed 0/);
   });
 
-  for (const command of [["publish"], ["tail"], ["info"], ["pending"], ["trim"], ["dlq"], ["dlq", "list"]]) {
+  for (const command of [["publish"], ["tail"], ["consume"], ["info"], ["pending"], ["trim"], ["dlq"], ["dlq", "list"]]) {
     it(`${command.join(" ")} --help exits 0 with usage`, async () => {
       const run = await cli([...command, "--help"]);
       assert.equal(run.code, 0, run.stderr);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `runnel` command.
 import { startServer, VERSION } from "../api/server.js";
-import { dlq, info, pending, publish, tail, trim } from "./commands/index.js";
+import { consume, dlq, info, pending, publish, tail, trim } from "./commands/index.js";
 import { ConfigError, resolveServeConfig, SERVE_HELP } from "./config.js";
 
 const HELP = `Usage: runnel <command> [options]
@@ -10,6 +10,7 @@ Commands:
   serve      serve Runnel over HTTP (see runnel serve --help)
   publish    append entries from arguments or JSON lines on stdin
   tail       follow a stream, printing entries as JSON lines
+  consume    read as a consumer of a group, printing and acknowledging entries
   info       show a stream's length, last id and groups
   pending    list a group's pending entries
   trim       drop a stream's oldest entries
@@ -54,6 +55,8 @@ async function main(argv: string[]): Promise<void> {
       return publish(rest);
     case "tail":
       return tail(rest);
+    case "consume":
+      return consume(rest);
     case "info":
       return info(rest);
     case "pending":

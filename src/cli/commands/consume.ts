@@ -1,0 +1,51 @@
+// `runnel consume <stream> <group>`: reads as one consumer of a group, prints entries as JSON lines, acks them.
+import { clientFor, COMMON_HELP, intFlag, parseCommand, positionals, write } from "./shared.js";
+
+export const CONSUME_HELP = `Usage: runnel consume <stream> <group> [options]
+
+Reads entries as a consumer of a consumer group (created at --start when missing), prints each as a JSON
+line and acknowledges it once printed. Runs until --count entries were printed, or until interrupted.
+
+Options:
+  --consumer NAME        the consumer's name (default cli-<pid>)
+  --count N              stop after N entries
+  --start ID             where a new group starts: 0 for every entry, $ for new ones (default $)
+  --no-ack               leave the entries pending instead of acknowledging them
+  --claim-idle MS        also take over entries other consumers left idle this long
+${COMMON_HELP}`;
+
+export async function consume(argv: string[]): Promise<void> {
+  const { values, positionals: given } = parseCommand(argv, {
+    consumer: { type: "string" },
+    count: { type: "string" },
+    start: { type: "string" },
+    "no-ack": { type: "boolean" },
+    "claim-idle": { type: "string" },
+  });
+  if (values.help) return write(CONSUME_HELP);
+  const [stream, group] = positionals(given, ["stream", "group"], "runnel consume <stream> <group>");
+  const limit = intFlag(values.count, "count", 1);
+  const claimIdle = intFlag(values["claim-idle"], "claim-idle", 1);
+  const consumer = values.consumer ?? `cli-${process.pid}`;
+  const client = clientFor(values.url);
+  const stop = new AbortController();
+  process.once("SIGINT", () => stop.abort());
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") stop.abort();
+    else throw error;
+  });
+  let printed = 0;
+  const messages = client.consume(stream!, group!, consumer, {
+    count: limit === undefined ? 100 : Math.min(100, limit),
+    startId: values.start ?? "$",
+    signal: stop.signal,
+    ...(claimIdle === undefined ? {} : { autoClaimIdleMs: claimIdle }),
+  });
+  for await (const msg of messages) {
+    const { id, partition, offset, key, type, headers, payload, priority, timestamp, deliveryCount } = msg;
+    const line = { id, partition, offset, key, type, headers, payload, priority, timestamp, deliveryCount };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    if (!values["no-ack"]) await msg.ack();
+    if (limit !== undefined && ++printed >= limit) break;
+  }
+}
