@@ -12,6 +12,7 @@ import { channelRoutes } from "../src/api/http/routes/channels.js";
 import { registerValidation } from "../src/api/http/validation.js";
 import { createChannelHub, DEFAULT_CHANNELS, type ChannelHub, type ChannelHubOptions, type EventData } from "../src/engine/channels/index.js";
 import { client, unique } from "./helpers/http.js";
+import { until } from "./helpers/wait.js";
 
 interface TestServer {
   app: FastifyInstance;
@@ -33,17 +34,6 @@ async function startChannelServer(options: ChannelHubOptions): Promise<TestServe
   const address = app.server.address();
   assert.ok(address && typeof address === "object");
   return { app, hub, url: `http://127.0.0.1:${address.port}` };
-}
-
-/** Polls until `check` answers something truthy; fails with `what` after a generous limit. */
-async function until<T>(check: () => T | Promise<T>, what: string, limitMs = 5_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 interface Received extends EventData {

@@ -27,17 +27,7 @@ import type { StoreOptions } from "../src/storage/index.js";
 import { backends, type Backend } from "./helpers/backends.js";
 import { unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
-
-/** Polls until `check` answers something truthy; fails with `what` after a generous limit. */
-async function until<T>(check: () => T | Promise<T>, what: string, limitMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(10);
-  }
-}
+import { until } from "./helpers/wait.js";
 
 /** Asserts that `promise` rejects with an instance of `Class` and answers the error. */
 async function rejectsWith<E extends Error>(promise: Promise<unknown>, Class: new (...args: never[]) => E): Promise<E> {

@@ -9,6 +9,7 @@ import { ManualClock } from "../src/core/clock.js";
 import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
+import { until } from "./helpers/wait.js";
 
 type Api = ReturnType<typeof client>;
 type Msg = Record<string, any>;
@@ -16,16 +17,6 @@ type Msg = Record<string, any>;
 const SETUP = "my-setup";
 const T0 = Date.parse("2025-07-19T10:01:00Z");
 const base = (store: string) => `/api/v1/eventstores/${SETUP}/${store}`;
-
-async function until<T>(check: () => T | Promise<T>, what: string, limitMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function append(api: Api, store: string, body: unknown): Promise<Msg> {
   const res = await api.post(`${base(store)}/events`, body);

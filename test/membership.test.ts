@@ -12,19 +12,10 @@ import type { StoreOptions } from "../src/storage/index.js";
 import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
+import { until } from "./helpers/wait.js";
 
 type Api = ReturnType<typeof client>;
 type Msg = Record<string, any>;
-
-async function until<T>(check: () => T | Promise<T>, what: string, limitMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function expect(res: { status: number; body: any }, status: number, what: string): any {
   assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);

@@ -9,20 +9,10 @@ import type { RunningServer } from "../src/api/server.js";
 import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { spawnServer, startTestServer, storeArgs } from "./helpers/server.js";
+import { until } from "./helpers/wait.js";
 
 type Api = ReturnType<typeof client>;
 type Msg = Record<string, any>;
-
-/** Polls until `check` answers something truthy; fails with `what` after a generous limit. */
-async function until<T>(check: () => T | Promise<T>, what: string, limitMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const EVENT_TYPES = ["connection", "configured", "message", "batch", "heartbeat", "error"] as const;
 
