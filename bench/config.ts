@@ -2,6 +2,7 @@
 //
 //   BENCH_SCALE=0.1                multiplies every count (default 1: 20k single appends, 200k batched, 100k consumed)
 //   BENCH_BACKENDS=a,b             sqlite-full, sqlite-relaxed, postgres-1node, postgres-2nodes (default all)
+//   BENCH_SCENARIOS=a,b            append-one, append-batch, group-read-ack (default all; Redis and NATS run all three)
 //   BENCH_MAX_SECONDS=15           cap per measured phase; a capped row reports the rate of what it finished
 //   BENCH_APPEND_COUNT, BENCH_APPEND_CONCURRENCY (32), BENCH_BATCH_COUNT, BENCH_BATCH_SIZE (100),
 //   BENCH_BATCH_CONCURRENCY (8), BENCH_GROUP_PREFILL, BENCH_GROUP_CONSUMERS (8), BENCH_GROUP_READ_COUNT (100),
@@ -21,10 +22,15 @@ export const PG_URL = process.env.RUNNEL_BENCH_DATABASE_URL ?? process.env.RUNNE
 export type BackendName = "sqlite-full" | "sqlite-relaxed" | "postgres-1node" | "postgres-2nodes";
 export const BACKEND_NAMES: readonly BackendName[] = ["sqlite-full", "sqlite-relaxed", "postgres-1node", "postgres-2nodes"];
 
+export type ScenarioName = "append-one" | "append-batch" | "group-read-ack";
+export const SCENARIO_NAMES: readonly ScenarioName[] = ["append-one", "append-batch", "group-read-ack"];
+
 export interface BenchConfig {
   scale: number;
   /** Backends to run, in order (BENCH_BACKENDS=sqlite-full,postgres-1node). */
   backends: BackendName[];
+  /** Runnel scenarios to run, in order (BENCH_SCENARIOS=append-batch,group-read-ack). */
+  scenarios: ScenarioName[];
   /** Size of each entry's JSON payload in bytes. */
   payloadBytes: number;
   /** Requests sent before measuring, so the server's JIT is warm. */
@@ -111,20 +117,22 @@ function scaled(name: string, base: number, scale: number, min: number): number 
   return Math.max(min, Math.round(num(name, base * scale, min)));
 }
 
-function backendList(raw: string | undefined): BackendName[] {
-  if (raw === undefined || raw.trim() === "") return [...BACKEND_NAMES];
+/** A comma-separated subset of `known` (all of them when unset), in the order given. */
+function nameList<T extends string>(variable: string, raw: string | undefined, known: readonly T[]): T[] {
+  if (raw === undefined || raw.trim() === "") return [...known];
   const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (!(BACKEND_NAMES as readonly string[]).includes(n)) throw new Error(`BENCH_BACKENDS: unknown backend '${n}'; use ${BACKEND_NAMES.join(", ")}`);
+    if (!(known as readonly string[]).includes(n)) throw new Error(`${variable}: unknown name '${n}'; use ${known.join(", ")}`);
   }
-  return names as BackendName[];
+  return names as T[];
 }
 
 export function resolveBenchConfig(): BenchConfig {
   const scale = num("BENCH_SCALE", 1, 0.001);
   return {
     scale,
-    backends: backendList(process.env.BENCH_BACKENDS),
+    backends: nameList("BENCH_BACKENDS", process.env.BENCH_BACKENDS, BACKEND_NAMES),
+    scenarios: nameList("BENCH_SCENARIOS", process.env.BENCH_SCENARIOS, SCENARIO_NAMES),
     payloadBytes: scaled("BENCH_PAYLOAD_BYTES", 200, 1, 16),
     warmupRequests: scaled("BENCH_WARMUP", 500, scale, 50),
     appendOne: {

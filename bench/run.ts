@@ -41,9 +41,10 @@ async function benchBackend(backend: BackendName, config: BenchConfig, problems:
     // Warm the servers' JIT and connection pools on a throwaway stream; these numbers are not kept.
     await appendOne(target, config, config.warmupRequests);
     await groupReadAck(target, config, config.warmupRequests);
-    for (const scenario of [appendOne, appendBatch, groupReadAck]) {
+    const scenarios = { "append-one": appendOne, "append-batch": appendBatch, "group-read-ack": groupReadAck };
+    for (const name of config.scenarios) {
       if (nodes.crashed()) break;
-      const row = await scenario(target, config);
+      const row = await scenarios[name](target, config);
       rows.push(row);
       if (nodes.wakeups(row.stream) === 0 && row.scenario !== "group-read-ack" && row.messages > 0) {
         row.problems.push(`no NOTIFY wake-up for ${row.stream} reached a listener: readers on other nodes only see new entries by polling`);
