@@ -20,8 +20,9 @@ export interface ReadNewResult {
 }
 
 /**
- * A scan steps over delayed entries (setting them aside) in rounds of at least SCAN_MIN rows; after
- * SCAN_ROUNDS rounds it stops so one transaction stays short, and the reader tries again at once.
+ * A scan first reads just the rows asked for; when all of them are delayed it steps over them (setting them
+ * aside) in rounds of at least SCAN_MIN rows; after SCAN_ROUNDS rounds it stops so one transaction stays
+ * short, and the reader tries again at once.
  */
 const SCAN_ROUNDS = 50;
 const SCAN_MIN = 200;
@@ -105,12 +106,12 @@ export async function readNew(
       const cursor = cursors.get(`${partition}:${level}`) ?? group.start;
       const scan: Scan = { partition, level, cursor, rows: [] };
       let after = cursor;
-      const size = Math.max(count, SCAN_MIN);
       for (let round = 0; ; round++) {
         if (round === SCAN_ROUNDS) {
           cutShort = true;
           break;
         }
+        const size = round === 0 ? count : Math.max(count, SCAN_MIN);
         const rows = await tx.entries.scanLevel(stream.id, partition, level, after, size);
         scan.rows.push(...rows);
         const ready = rows.filter((e) => e.deliverAt === null || e.deliverAt <= now);

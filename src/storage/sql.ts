@@ -7,6 +7,8 @@ export interface Sql {
   readonly dialect: Dialect;
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Rows as arrays of column values in SELECT order: no object per row, for the hot read paths. */
+  rows(sql: string, params?: readonly SqlValue[]): Promise<SqlValue[][]>;
   /** Runs a statement and answers how many rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }
@@ -27,23 +29,21 @@ export function valuesList(rows: number, columns: number): string {
 }
 
 /**
- * How many rows one multi-row statement carries: SQLite keeps one cached statement per shape, so it uses a
- * fixed chunk (and single rows for the rest); PostgreSQL wants as few round trips as its parameter limit allows.
+ * Splits rows into the chunks one multi-row statement may carry. PostgreSQL: as few as its parameter limit
+ * allows. SQLite keeps one cached statement per shape, so a chunk there carries 64 rows, or a power of
+ * two below for the rest (100 rows: 64 + 32 + 4), which bounds the shapes at seven per query.
  */
-export function rowsPerStatement(sql: Sql, columns: number): number {
-  return sql.dialect === "sqlite" ? SQLITE_CHUNK : Math.floor(65_535 / columns);
-}
-
-const SQLITE_CHUNK = 50;
-
-/** Splits rows into the chunks `rowsPerStatement` allows: full chunks first, then (SQLite) single rows. */
 export function chunksOf<T>(sql: Sql, rows: readonly T[], columns: number): T[][] {
-  const size = rowsPerStatement(sql, columns);
   const out: T[][] = [];
   let i = 0;
-  for (; i + size <= rows.length; i += size) out.push(rows.slice(i, i + size));
-  if (sql.dialect === "sqlite") for (; i < rows.length; i++) out.push([rows[i]!]);
-  else if (i < rows.length) out.push(rows.slice(i));
+  if (sql.dialect === "postgres") {
+    const size = Math.floor(65_535 / columns);
+    for (; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+    return out;
+  }
+  for (let size = 64; size >= 1; size >>= 1) {
+    for (; i + size <= rows.length; i += size) out.push(rows.slice(i, i + size));
+  }
   return out;
 }
 

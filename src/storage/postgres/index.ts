@@ -52,6 +52,11 @@ class PgSql implements Sql {
     return (await this.all<T>(sql, params))[0];
   }
 
+  async rows(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    const res = await this.db.query({ ...toPg(sql), values: params as SqlValue[], rowMode: "array" });
+    return res.rows as SqlValue[][];
+  }
+
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
     const res = await this.db.query({ ...toPg(sql), values: params as SqlValue[] });
     return res.rowCount ?? 0;

@@ -3,44 +3,28 @@ import type { StreamId } from "../../core/ids.js";
 import type { Entry, PriorityLevel } from "../../core/types.js";
 import { chunksOf, valuesList, type Sql, type SqlValue } from "../sql.js";
 
-interface EntryRow {
-  ms: number;
-  seq: number;
-  partition_no: number;
-  position: number;
-  entry_key: string | null;
-  entry_type: string | null;
-  headers: string;
-  payload: string;
-  priority: number;
-  correlation_id: string | null;
-  causation_id: string | null;
-  message_id: string | null;
-  created_at: number;
-  deliver_at: number | null;
-}
-
 export const ENTRY_COLUMNS =
   "ms, seq, partition_no, position, entry_key, entry_type, headers, payload, priority, correlation_id, " +
   "causation_id, message_id, created_at, deliver_at";
 const INSERT_COLUMNS = `stream_id, ${ENTRY_COLUMNS}`;
 const INSERT_WIDTH = 15;
 
-export function toEntry(row: EntryRow): Entry {
+/** An entry from a row of ENTRY_COLUMNS, in that order, as `Sql.rows` answers it (columns after them are ignored). */
+export function toEntry(row: readonly SqlValue[]): Entry {
   return {
-    id: { ms: row.ms, seq: row.seq },
-    partition: row.partition_no,
-    offset: row.position,
-    key: row.entry_key,
-    type: row.entry_type,
-    headers: row.headers,
-    payload: row.payload,
-    priority: row.priority as PriorityLevel,
-    correlationId: row.correlation_id,
-    causationId: row.causation_id,
-    messageId: row.message_id,
-    timestamp: row.created_at,
-    deliverAt: row.deliver_at,
+    id: { ms: Number(row[0]), seq: Number(row[1]) },
+    partition: row[2] as number,
+    offset: Number(row[3]),
+    key: row[4] as string | null,
+    type: row[5] as string | null,
+    headers: row[6] as string,
+    payload: row[7] as string,
+    priority: row[8] as PriorityLevel,
+    correlationId: row[9] as string | null,
+    causationId: row[10] as string | null,
+    messageId: row[11] as string | null,
+    timestamp: Number(row[12]),
+    deliverAt: row[13] === null ? null : Number(row[13]),
   };
 }
 
@@ -92,10 +76,11 @@ export class EntryQueries {
   }
 
   async get(streamId: number, id: StreamId): Promise<Entry | undefined> {
-    const row = await this.sql.get<EntryRow>(
-      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND ms = ? AND seq = ?`,
-      [streamId, id.ms, id.seq],
-    );
+    const [row] = await this.sql.rows(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND ms = ? AND seq = ?`, [
+      streamId,
+      id.ms,
+      id.seq,
+    ]);
     return row && toEntry(row);
   }
 
@@ -106,7 +91,7 @@ export class EntryQueries {
    */
   async range(streamId: number, start: StreamId, end: StreamId, count: number, reverse = false): Promise<Entry[]> {
     const order = reverse ? "DESC" : "ASC";
-    const rows = await this.sql.all<EntryRow>(
+    const rows = await this.sql.rows(
       `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND (ms, seq) >= (?, ?) AND (ms, seq) <= (?, ?) ` +
         `ORDER BY ms ${order}, seq ${order} LIMIT ?`,
       [streamId, start.ms, start.seq, end.ms, end.seq, count],
@@ -119,7 +104,7 @@ export class EntryQueries {
    * EXPLAIN: an index range scan of entries_by_level on all five columns (pinned with INDEXED BY on SQLite).
    */
   async scanLevel(streamId: number, partition: number, level: number, after: StreamId, count: number): Promise<Entry[]> {
-    const rows = await this.sql.all<EntryRow>(
+    const rows = await this.sql.rows(
       `SELECT ${ENTRY_COLUMNS} FROM entries${this.byLevel} WHERE stream_id = ? AND partition_no = ? AND priority = ? ` +
         "AND (ms, seq) > (?, ?) ORDER BY ms, seq LIMIT ?",
       [streamId, partition, level, after.ms, after.seq, count],
@@ -128,15 +113,14 @@ export class EntryQueries {
   }
 
   async first(streamId: number): Promise<Entry | undefined> {
-    const row = await this.sql.get<EntryRow>(
-      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? ORDER BY ms, seq LIMIT 1`,
-      [streamId],
-    );
+    const [row] = await this.sql.rows(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? ORDER BY ms, seq LIMIT 1`, [
+      streamId,
+    ]);
     return row && toEntry(row);
   }
 
   async last(streamId: number): Promise<Entry | undefined> {
-    const row = await this.sql.get<EntryRow>(
+    const [row] = await this.sql.rows(
       `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? ORDER BY ms DESC, seq DESC LIMIT 1`,
       [streamId],
     );

@@ -82,16 +82,13 @@ export class PendingQueries {
     return row && toPending(row);
   }
 
-  /** Removes the given ids from the PEL and answers how many were there. EXPLAIN: one primary-key probe per id. */
+  /**
+   * Removes the given ids from the PEL and answers how many were there.
+   * EXPLAIN (both): one primary-key probe per id of the IN list.
+   */
   async removeMany(streamId: number, group: string, ids: readonly StreamId[]): Promise<number> {
-    if (this.sql.dialect === "sqlite") {
-      let n = 0;
-      for (const id of ids) if (await this.remove(streamId, group, id)) n++;
-      return n;
-    }
     let n = 0;
-    for (let i = 0; i < ids.length; i += 1000) {
-      const chunk = ids.slice(i, i + 1000);
+    for (const chunk of chunksOf(this.sql, ids, 2)) {
       n += await this.sql.run(
         `DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND (ms, seq) IN (${valuesList(chunk.length, 2)})`,
         [streamId, group, ...chunk.flatMap((id) => [id.ms, id.seq])],

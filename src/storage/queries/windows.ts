@@ -240,14 +240,15 @@ export class WindowQueries {
     const columns = ENTRY_COLUMNS.split(", ")
       .map((c) => `e.${c}`)
       .join(", ");
-    const rows = await this.sql.all<Parameters<typeof toEntry>[0] & { source_id: number; event_time: number }>(
-      `SELECT i.source_id, i.event_time, ${columns} FROM window_items i ` +
+    const rows = await this.sql.rows(
+      `SELECT ${columns}, i.source_id, i.event_time FROM window_items i ` +
         "JOIN entries e ON e.stream_id = i.source_id AND e.ms = i.ms AND e.seq = i.seq " +
         "WHERE i.window_stream_id = ? AND i.window_key = ? AND i.event_time >= ? AND i.event_time < ? " +
         "ORDER BY i.event_time, i.source_id, i.ms, i.seq",
       [id, key, start, end],
     );
-    return rows.map((r) => ({ sourceId: Number(r.source_id), eventTime: Number(r.event_time), entry: toEntry(r) }));
+    const at = ENTRY_COLUMNS.split(", ").length;
+    return rows.map((r) => ({ sourceId: Number(r[at]), eventTime: Number(r[at + 1]), entry: toEntry(r) }));
   }
 
   /** Registers a group (from the beginning) unless it exists; answers its bookmark for keys it has not seen. */

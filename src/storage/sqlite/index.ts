@@ -16,6 +16,8 @@ type Db = Database.Database;
 class SqliteSql implements Sql {
   readonly dialect = "sqlite" as const;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Statements in raw mode (rows as arrays); a statement's mode is its own, so these are kept apart. */
+  private readonly rawStatements = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Db) {}
 
@@ -26,6 +28,15 @@ class SqliteSql implements Sql {
       this.statements.set(sql, stmt);
     }
     return stmt;
+  }
+
+  rows(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    let stmt = this.rawStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql).raw(true);
+      this.rawStatements.set(sql, stmt);
+    }
+    return Promise.resolve(stmt.all(...params) as SqlValue[][]);
   }
 
   all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
