@@ -7,6 +7,7 @@ import type { Sql, SqlValue } from "../sql.js";
 import type { SqliteStoreOptions, Store, Work } from "../store.js";
 import { Tx } from "../tx.js";
 import { WriteBatcher, type TxConnection } from "../write-batcher.js";
+import { Checkpointer } from "./checkpointer.js";
 
 export const DATABASE_FILE = "runnel.db";
 const MAX_BATCH = 2000;
@@ -56,6 +57,11 @@ function open(file: string, readonly: boolean): Db {
   const db = new Database(file, { readonly });
   db.pragma("busy_timeout = 5000");
   if (!readonly) {
+    // Takes effect only when the file is new. Entries live in a WITHOUT ROWID table, whose rows stay in their
+    // page only up to a quarter of it: with 4 KiB pages an entry of about 1 KB spilled into an overflow page
+    // of its own (four times the disk, a third of the append rate); with 16 KiB pages entries up to about
+    // 4 KB stay inline. Measured no slower for 200-byte entries.
+    db.pragma("page_size = 16384");
     db.pragma("journal_mode = WAL");
     // NORMAL: a commit writes the WAL without syncing it. With `full` durability the store syncs the WAL
     // itself, off the event loop, before it answers anyone (see WalSync); `relaxed` skips that.
@@ -158,9 +164,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const durability = options.durability ?? "full";
   const writer = open(file, false);
   migrate(writer);
+  // Checkpoints run on a worker thread; should it die, the writer goes back to checkpointing in its commits.
+  writer.pragma("wal_autocheckpoint = 0");
+  const lock = new WriterLock();
+  const checkpointer = new Checkpointer(
+    file,
+    () => lock.acquire(),
+    () => writer.open && writer.pragma("wal_autocheckpoint = 1000"),
+  );
   const reader = open(file, true);
   const walSync = durability === "full" ? new WalSync(`${file}-wal`) : undefined;
-  const lock = new WriterLock();
   const writeTx = new Tx(new SqliteSql(writer));
   const readTx = new Tx(new SqliteSql(reader));
 
@@ -182,7 +195,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       } finally {
         if (ends) lock.releaseCurrent();
       }
-      if (statement === "COMMIT" && walSync) await walSync.sync();
+      if (statement !== "COMMIT") return;
+      checkpointer.committed();
+      if (walSync) await walSync.sync();
     },
   };
   // Several batches in flight: while one waits for its sync, the next can already run its transaction.
@@ -211,6 +226,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (closed) return;
       closed = true;
       await batcher.drain();
+      await checkpointer.close();
       reader.close();
       writer.pragma("wal_checkpoint(TRUNCATE)");
       walSync?.close();

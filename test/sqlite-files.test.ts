@@ -1,0 +1,94 @@
+// What the SQLite backend leaves on disk: the WAL stays bounded under steady appends (checkpoints run on a
+// worker thread), entries of a few KB do not balloon the file, and everything is there after a reopen.
+// These are properties of SQLite's files, so this file has no PostgreSQL run.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { parseRangeEnd, parseRangeStart } from "../src/core/ids.js";
+import { Engine } from "../src/engine/index.js";
+import { createStore } from "../src/storage/index.js";
+import { DATABASE_FILE } from "../src/storage/sqlite/index.js";
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function openEngine(dir?: string): Promise<{ engine: Engine; dir: string }> {
+  const dataDir = dir ?? mkdtempSync(join(tmpdir(), "runnel-files-"));
+  if (!dir) dirs.push(dataDir);
+  return { engine: new Engine(await createStore({ kind: "sqlite", dataDir })), dir: dataDir };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function batchOf(bytes: number, n: number, tag: number) {
+  return Array.from({ length: n }, (_, i) => ({ payload: JSON.stringify({ tag, i, pad: "x".repeat(bytes) }) }));
+}
+
+describe("sqlite files", () => {
+  test("the WAL stays bounded while 40 MB are appended one batch after another", async () => {
+    const { engine, dir } = await openEngine();
+    const wal = join(dir, `${DATABASE_FILE}-wal`);
+    let largest = 0;
+    try {
+      for (let i = 0; i < 200; i++) {
+        await engine.streams.append("default", "big", batchOf(2000, 100, i));
+        largest = Math.max(largest, sizeOf(wal));
+      }
+      assert.equal(await engine.streams.length("default", "big"), 20_000);
+    } finally {
+      await engine.close();
+    }
+    // Without checkpoints the WAL would hold all ~40 MB; a checkpoint is asked for past 4 MB.
+    assert.ok(largest < 16 * 1024 * 1024, `the WAL reached ${(largest / 1e6).toFixed(1)} MB`);
+  });
+
+  test("entries of 1-3 KB take about their own size on disk, not a page each", async () => {
+    const { engine, dir } = await openEngine();
+    const count = 5000;
+    let raw = 0;
+    try {
+      for (let b = 0; b < count / 100; b++) {
+        const batch = batchOf(1000 + (b % 3) * 1000, 100, b);
+        raw += batch.reduce((sum, e) => sum + e.payload.length, 0);
+        await engine.streams.append("default", "kb", batch);
+      }
+    } finally {
+      await engine.close();
+    }
+    // close() checkpoints and truncates the WAL, so the database file holds everything.
+    const onDisk = sizeOf(join(dir, DATABASE_FILE)) + sizeOf(join(dir, `${DATABASE_FILE}-wal`));
+    assert.ok(onDisk < raw * 2, `${(onDisk / 1e6).toFixed(1)} MB on disk for ${(raw / 1e6).toFixed(1)} MB of payloads`);
+  });
+
+  test("entries written while checkpoints ran are all there after a reopen", async () => {
+    const first = await openEngine();
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 60; i++) {
+        const results = await first.engine.streams.append("default", "kept", batchOf(1500, 100, i));
+        for (const r of results) ids.push(`${r.id.ms}-${r.id.seq}`);
+      }
+    } finally {
+      await first.engine.close();
+    }
+    const again = await openEngine(first.dir);
+    try {
+      const read = await again.engine.streams.range("default", "kept", parseRangeStart("-"), parseRangeEnd("+"), 10_000);
+      assert.equal(read.length, ids.length);
+      assert.deepEqual(read.map((e) => `${e.id.ms}-${e.id.seq}`), ids);
+      assert.equal(JSON.parse(read[5999]!.payload).tag, 59);
+    } finally {
+      await again.engine.close();
+    }
+  });
+});
