@@ -28,24 +28,21 @@ export function toEntry(row: readonly SqlValue[]): Entry {
   };
 }
 
-function entryParams(streamId: number, e: Entry): SqlValue[] {
-  return [
-    streamId,
-    e.id.ms,
-    e.id.seq,
-    e.partition,
-    e.offset,
-    e.key,
-    e.type,
-    e.headers,
-    e.payload,
-    e.priority,
-    e.correlationId,
-    e.causationId,
-    e.messageId,
-    e.timestamp,
-    e.deliverAt,
-  ];
+/** Appends one entry's insert parameters to `out`, in INSERT_COLUMNS order. */
+function pushEntryParams(out: SqlValue[], streamId: number, e: Entry): void {
+  out.push(streamId, e.id.ms, e.id.seq, e.partition, e.offset, e.key, e.type, e.headers, e.payload, e.priority);
+  out.push(e.correlationId, e.causationId, e.messageId, e.timestamp, e.deliverAt);
+}
+
+/** The insert statement for `rows` rows, built once per shape. */
+const insertSql = new Map<number, string>();
+function insertStatement(rows: number): string {
+  let sql = insertSql.get(rows);
+  if (sql === undefined) {
+    sql = `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(rows, INSERT_WIDTH)}`;
+    if (insertSql.size < 64) insertSql.set(rows, sql);
+  }
+  return sql;
 }
 
 export interface DedupeHit {
@@ -68,10 +65,9 @@ export class EntryQueries {
   /** EXPLAIN: a plain insert into the primary key and entries_by_level; no read. */
   async insert(streamId: number, entries: readonly Entry[]): Promise<void> {
     for (const chunk of chunksOf(this.sql, entries, INSERT_WIDTH)) {
-      await this.sql.run(
-        `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(chunk.length, INSERT_WIDTH)}`,
-        chunk.flatMap((e) => entryParams(streamId, e)),
-      );
+      const params: SqlValue[] = [];
+      for (const e of chunk) pushEntryParams(params, streamId, e);
+      await this.sql.run(insertStatement(chunk.length), params);
     }
   }
 

@@ -129,10 +129,12 @@ export function streamRoutes(app: FastifyInstance, { engine, namespaceOf }: Http
     const inputs = batch ? (body as { entries: EntryInputT[] }).entries : [body as EntryInputT];
     const entries = inputs.map((e, i) => toNewEntry(e, now, batch ? `entries/${i}/` : ""));
     const results = await engine.streams.append(namespaceOf(req), stream, entries, batch ? "entries" : "");
-    return reply.status(201).send({
-      ids: results.map((r) => formatId(r.id)),
-      results: results.map((r) => ({ id: formatId(r.id), partition: r.partition, offset: r.offset, duplicate: r.duplicate })),
-    });
+    // Built as text: for a batch of hundreds this is measurably cheaper than serialising an object tree.
+    const ids = results.map((r) => `"${formatId(r.id)}"`);
+    const items = results.map(
+      (r, i) => `{"id":${ids[i]},"partition":${r.partition},"offset":${r.offset},"duplicate":${r.duplicate}}`,
+    );
+    return sendJson(reply, `{"ids":[${ids.join(",")}],"results":[${items.join(",")}]}`, 201);
   });
 
   app.get("/streams", async (req) => {
