@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import type { ServerOptions } from "../api/server.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../api/server.js";
 import { DEFAULT_BODY_LIMIT } from "../api/http/server.js";
+import { ConfigError } from "./errors.js";
 
 export const SERVE_HELP = `Usage: runnel serve [options]
 
@@ -24,10 +25,6 @@ Options (environment variable in brackets):
   --log-level LEVEL      fatal, error, warn, info, debug [RUNNEL_LOG_LEVEL] (default info)
   -h, --help             show this help
 `;
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 

@@ -1,27 +1,31 @@
 #!/usr/bin/env node
 // The `runnel` command.
-import { startServer, VERSION } from "../api/server.js";
-import { consume, dlq, info, pending, publish, tail, trim } from "./commands/index.js";
-import { ConfigError, resolveServeConfig, SERVE_HELP } from "./config.js";
+import { bench, consume, dlq, info, pending, publish, tail, trim } from "./commands/index.js";
+import { exitOnClosedPipe } from "./commands/shared.js";
+import { ConfigError } from "./errors.js";
 
 const HELP = `Usage: runnel <command> [options]
 
 Commands:
   serve      serve Runnel over HTTP (see runnel serve --help)
-  publish    append entries from arguments or JSON lines on stdin
-  tail       follow a stream, printing entries as JSON lines
+  publish    append entries from arguments, or JSON lines from a file or stdin
+  tail       follow a stream, printing entries (JSON lines, or pretty on a terminal)
   consume    read as a consumer of a group, printing and acknowledging entries
   info       show a stream's length, last id and groups
   pending    list a group's pending entries
   trim       drop a stream's oldest entries
   dlq        list or reprocess a stream's dead letters
+  bench      measure a running server: append to a fresh stream, consume it as a group
   version    print the version
 
 Client commands take --url (default RUNNEL_URL or http://127.0.0.1:8080); each has --help.
 Exit codes: 0 ok, 1 server or runtime error, 2 usage error.
 `;
 
+/** The server and its configuration load only for `serve` (and `version`): client commands start faster without them. */
 async function serve(argv: string[]): Promise<void> {
+  const { resolveServeConfig, SERVE_HELP } = await import("./config.js");
+  const { startServer, VERSION } = await import("../api/server.js");
   const config = resolveServeConfig(argv, process.env);
   if (config === "help") {
     process.stdout.write(SERVE_HELP);
@@ -48,6 +52,8 @@ async function serve(argv: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // consume handles a closed pipe itself: it stops reading and lets in-flight acks finish.
+  if (command !== "consume" && command !== "serve") exitOnClosedPipe();
   switch (command) {
     case "serve":
       return serve(rest);
@@ -65,9 +71,11 @@ async function main(argv: string[]): Promise<void> {
       return trim(rest);
     case "dlq":
       return dlq(rest);
+    case "bench":
+      return bench(rest);
     case "version":
     case "--version":
-      process.stdout.write(`${VERSION}\n`);
+      process.stdout.write(`${(await import("../api/server.js")).VERSION}\n`);
       return;
     case undefined:
     case "help":

@@ -1,10 +1,11 @@
-// `runnel consume <stream> <group>`: reads as one consumer of a group, prints entries as JSON lines, acks them.
+// `runnel consume <stream> <group>`: reads as one consumer of a group, prints entries (JSON lines or pretty), acks them.
+import { colourWanted, entryPrinter, FORMAT_HELP, resolveEntryFormat } from "./entry-format.js";
 import { clientFor, COMMON_HELP, intFlag, parseCommand, positionals, write } from "./shared.js";
 
 export const CONSUME_HELP = `Usage: runnel consume <stream> <group> [options]
 
-Reads entries as a consumer of a consumer group (created at --start when missing), prints each as a JSON
-line and acknowledges it once printed. Runs until --count entries were printed, or until interrupted.
+Reads entries as a consumer of a consumer group (created at --start when missing), prints each (as a JSON
+line or pretty) and acknowledges it once printed. Runs until --count entries were printed, or until interrupted.
 
 Options:
   --consumer NAME        the consumer's name (default cli-<pid>)
@@ -12,7 +13,7 @@ Options:
   --start ID             where a new group starts: 0 for every entry, $ for new ones (default $)
   --no-ack               leave the entries pending instead of acknowledging them
   --claim-idle MS        also take over entries other consumers left idle this long
-${COMMON_HELP}`;
+${FORMAT_HELP}${COMMON_HELP}`;
 
 export async function consume(argv: string[]): Promise<void> {
   const { values, positionals: given } = parseCommand(argv, {
@@ -21,12 +22,15 @@ export async function consume(argv: string[]): Promise<void> {
     start: { type: "string" },
     "no-ack": { type: "boolean" },
     "claim-idle": { type: "string" },
+    format: { type: "string" },
   });
   if (values.help) return write(CONSUME_HELP);
   const [stream, group] = positionals(given, ["stream", "group"], "runnel consume <stream> <group>");
   const limit = intFlag(values.count, "count", 1);
   const claimIdle = intFlag(values["claim-idle"], "claim-idle", 1);
   const consumer = values.consumer ?? `cli-${process.pid}`;
+  const terminal = process.stdout.isTTY === true;
+  const print = entryPrinter(resolveEntryFormat(values.format, terminal), colourWanted(terminal));
   const client = clientFor(values.url);
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
@@ -44,7 +48,7 @@ export async function consume(argv: string[]): Promise<void> {
   for await (const msg of messages) {
     const { id, partition, offset, key, type, headers, payload, priority, timestamp, deliveryCount } = msg;
     const line = { id, partition, offset, key, type, headers, payload, priority, timestamp, deliveryCount };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    process.stdout.write(print(msg, line));
     if (!values["no-ack"]) await msg.ack();
     if (limit !== undefined && ++printed >= limit) break;
   }

@@ -1,5 +1,5 @@
 // `runnel dlq list|reprocess <stream>`: a stream's dead letters, and sending them back to the stream.
-import { ConfigError } from "../config.js";
+import { ConfigError } from "../errors.js";
 import { clientFor, COMMON_HELP, intFlag, json, parseCommand, positionals, table, write } from "./shared.js";
 
 export const DLQ_HELP = `Usage: runnel dlq list <stream> [options]

@@ -1,7 +1,7 @@
 // What every client command shares: --url/--help parsing, the client, integer flags and plain-text tables.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RunnelClient } from "../../client/index.js";
-import { ConfigError } from "../config.js";
+import { ConfigError } from "../errors.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
@@ -66,4 +66,12 @@ export function write(text: string): void {
 
 export function json(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A reader of `runnel … | head` going away is a normal end, not an error: exit quietly. */
+export function exitOnClosedPipe(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
 }

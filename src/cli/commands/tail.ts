@@ -1,39 +1,38 @@
-// `runnel tail <stream>`: follows a stream with blocking reads and prints entries as JSON lines.
+// `runnel tail <stream>`: follows a stream with blocking reads and prints entries as JSON lines or for people.
 import { NotFoundError, type RunnelClient } from "../../client/index.js";
+import { colourWanted, entryPrinter, FORMAT_HELP, resolveEntryFormat } from "./entry-format.js";
 import { clientFor, COMMON_HELP, intFlag, parseCommand, positionals, write } from "./shared.js";
 
 export const TAIL_HELP = `Usage: runnel tail <stream> [options]
 
-Prints a stream's entries as JSON lines, one per entry, and waits for new ones.
+Prints a stream's entries, as JSON lines or pretty, and waits for new ones.
 
 Options:
   --from ID              0 for the whole stream, $ for new entries only, or an id to start after (default $)
   --count N              stop after N entries
   --block MS             longest wait per read (default 20000)
-${COMMON_HELP}`;
+${FORMAT_HELP}${COMMON_HELP}`;
 
 export async function tail(argv: string[]): Promise<void> {
   const { values, positionals: given } = parseCommand(argv, {
     from: { type: "string" },
     count: { type: "string" },
     block: { type: "string" },
+    format: { type: "string" },
   });
   if (values.help) return write(TAIL_HELP);
   const [stream] = positionals(given, ["stream"], "runnel tail <stream>");
   const limit = intFlag(values.count, "count", 1);
   const block = intFlag(values.block, "block", 0) ?? 20_000;
+  const terminal = process.stdout.isTTY === true;
+  const print = entryPrinter(resolveEntryFormat(values.format, terminal), colourWanted(terminal));
   const client = clientFor(values.url);
-  // A reader of `tail | head` going away is a normal end, not an error.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(0);
-    throw error;
-  });
   let after = await startAfter(client, stream!, values.from ?? "$");
   let printed = 0;
   while (limit === undefined || printed < limit) {
     const count = Math.min(100, limit === undefined ? 100 : limit - printed);
     const entries = await client.streams.read(stream!, { after, block, count });
-    for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+    for (const e of entries) process.stdout.write(print(e, e));
     printed += entries.length;
     after = entries.at(-1)?.id ?? after;
   }

@@ -1,6 +1,6 @@
 // `runnel trim <stream> --maxlen N | --minid ID`: drops a stream's oldest entries.
 import type { TrimOptions } from "../../client/index.js";
-import { ConfigError } from "../config.js";
+import { ConfigError } from "../errors.js";
 import { clientFor, COMMON_HELP, intFlag, parseCommand, positionals, write } from "./shared.js";
 
 export const TRIM_HELP = `Usage: runnel trim <stream> (--maxlen N | --minid ID) [options]
