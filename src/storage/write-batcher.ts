@@ -127,8 +127,12 @@ interface Outcome {
 }
 
 /**
- * Runs the units in one transaction, each under a savepoint so a failing one is undone alone. Throws when the
- * transaction as a whole failed (then nothing of it was committed).
+ * Runs the units in one transaction, so that a failing one is undone alone. Throws when the transaction as a
+ * whole failed (then nothing of it was committed).
+ *
+ * The units first run one after another under a single savepoint: a savepoint per unit costs two more round
+ * trips each on PostgreSQL. Only if one of them fails is that pass undone, and every unit runs again under a
+ * savepoint of its own (units touch nothing but their transaction, so running one twice is safe).
  */
 async function transact(conn: TxConnection, batch: Job[]): Promise<Outcome[]> {
   await conn.exec("BEGIN");
@@ -144,6 +148,11 @@ async function transact(conn: TxConnection, batch: Job[]): Promise<Outcome[]> {
     }
     await conn.exec("COMMIT");
     return [{ ok: true, value }];
+  }
+  const together = await runTogether(conn, batch);
+  if (together) {
+    await conn.exec("COMMIT");
+    return together.map((value) => ({ ok: true, value }));
   }
   const outcomes: Outcome[] = [];
   for (const job of batch) {
@@ -162,4 +171,19 @@ async function transact(conn: TxConnection, batch: Job[]): Promise<Outcome[]> {
   }
   await conn.exec("COMMIT");
   return outcomes;
+}
+
+/** Runs every unit under one savepoint; answers their values, or undefined (and undoes them all) if one failed. */
+async function runTogether(conn: TxConnection, batch: Job[]): Promise<unknown[] | undefined> {
+  await conn.exec("SAVEPOINT");
+  const values: unknown[] = [];
+  try {
+    for (const job of batch) values.push(await job.work(conn.tx));
+    return values;
+  } catch (error) {
+    if (retryable(error)) throw new TransactionFailed(error);
+    await conn.exec("ROLLBACK_TO");
+    await conn.exec("RELEASE");
+    return undefined;
+  }
 }
