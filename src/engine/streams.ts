@@ -12,6 +12,7 @@ import {
 import { checkName } from "../core/names.js";
 import { DEFAULT_STREAM_CONFIG, type AppendResult, type Entry, type NewEntry, type StreamConfig } from "../core/types.js";
 import type { GroupRecord, StreamRecord, Tx } from "../storage/index.js";
+import { AppendCoalescer, canShare } from "./append-coalescer.js";
 import { appendInTx, applyRetention, requireStream, trimToLength } from "./append.js";
 import { waitForChange, type EngineContext } from "./context.js";
 import { Hub } from "./hub.js";
@@ -81,7 +82,11 @@ export function lagsByPartition(lags: readonly number[]): Record<string, number>
 }
 
 export class StreamsService {
-  constructor(private readonly ctx: EngineContext) {}
+  private readonly coalescer: AppendCoalescer;
+
+  constructor(private readonly ctx: EngineContext) {
+    this.coalescer = new AppendCoalescer(ctx);
+  }
 
   /** Creates a stream with explicit options; 409 when it exists. */
   async create(namespace: string, name: string, config: Partial<StreamConfig>): Promise<StreamRecord> {
@@ -114,6 +119,7 @@ export class StreamsService {
   async append(namespace: string, name: string, entries: readonly NewEntry[], field = "entries"): Promise<AppendResult[]> {
     checkName(name, "stream");
     if (entries.length === 0) throw new BadRequestError("at least one entry is required", { field });
+    if (canShare(entries)) return this.coalescer.append(namespace, name, entries);
     const outcome = await this.ctx.store.write((tx) => appendInTx(tx, namespace, name, entries, this.ctx.clock.now(), field));
     if (outcome.stored > 0) this.ctx.changed(namespace, name);
     return outcome.results;
