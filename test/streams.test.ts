@@ -560,6 +560,15 @@ for (const backend of await backends()) {
         assert.equal(payloadsOf(await rangeOf(api, stream)), "abcdef");
       });
 
+      it("takes + typed unencoded in the URL (it arrives as a space), as the README's curl sends it", async () => {
+        const stream = await seeded("range-plus");
+        const res = await api.get(`/stream/${stream}/range?start=-&end=+&count=10`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(payloadsOf(res.body.entries), "abcdef");
+        const reverse = await api.get(`/stream/${stream}/range?start=+&end=-&reverse=true`);
+        assert.equal(reverse.status, 200, JSON.stringify(reverse.body));
+      });
+
       it("takes inclusive ids, exclusive (ids and bare ms", async () => {
         const stream = await seeded("range-bounds");
         assert.equal(payloadsOf(await rangeOf(api, stream, { start: "1-1", end: "3-0" })), "bcd");

@@ -52,14 +52,24 @@ export interface RangeBound {
   exclusive: boolean;
 }
 
-export function parseRangeStart(text: string | undefined, field = "start"): RangeBound {
+/**
+ * In a query string `+` is an encoded space, so `?end=+` arrives as " ". No id contains a space, so a lone
+ * space is read as the `+` the user typed.
+ */
+function plusFromQuery(text: string | undefined): string | undefined {
+  return text === " " ? "+" : text;
+}
+
+export function parseRangeStart(raw: string | undefined, field = "start"): RangeBound {
+  const text = plusFromQuery(raw);
   if (text === undefined || text === "-") return { id: MIN_ID, exclusive: false };
   if (text === "+") return { id: MAX_ID, exclusive: false };
   if (text.startsWith("(")) return { id: parseId(text.slice(1), field, 0), exclusive: true };
   return { id: parseId(text, field, 0), exclusive: false };
 }
 
-export function parseRangeEnd(text: string | undefined, field = "end"): RangeBound {
+export function parseRangeEnd(raw: string | undefined, field = "end"): RangeBound {
+  const text = plusFromQuery(raw);
   if (text === undefined || text === "+") return { id: MAX_ID, exclusive: false };
   if (text === "-") return { id: MIN_ID, exclusive: false };
   if (text.startsWith("(")) return { id: parseId(text.slice(1), field, MAX_PART), exclusive: true };
