@@ -204,6 +204,16 @@ for (const backend of await backends()) {
       ]);
     });
 
+    it("says which values a field of several forms takes (priority: a name or 0-10)", async () => {
+      const { stream: s } = await seed(api);
+      const bad = { status: 400, code: "RUNNEL_BAD_REQUEST" } as const;
+      await expectRejected(api, s, [
+        { method: "POST", path: `/stream/${s}/entries`, body: { payload: 1, priority: "URGENT" }, ...bad, field: "priority", message: /must be one of "LOW", "NORMAL", "HIGH", "CRITICAL" or an integer/ },
+        { method: "POST", path: `/stream/${s}/entries`, body: { entries: [{ payload: 1, priority: 11 }] }, ...bad, field: "entries/0/priority", message: /must be <= 10/ },
+        { method: "POST", path: `/api/v1/queues/default/${s}/messages/batch`, body: { messages: [{ payload: 1, priority: "urgent" }] }, ...bad, field: "messages/0/priority", message: /must be one of/ },
+      ]);
+    });
+
     it("rejects out-of-range and malformed query values, naming the field", async () => {
       const { stream: s } = await seed(api);
       const bad = { status: 400, code: "RUNNEL_BAD_REQUEST" } as const;

@@ -12,6 +12,7 @@ function body(code: ErrorCode, message: string, field?: string, extra: Record<st
 
 interface ValidationItem {
   instancePath: string;
+  keyword?: string;
   message?: string;
   params: Record<string, unknown>;
 }
@@ -26,12 +27,29 @@ function validationField(item: ValidationItem): string {
   return path;
 }
 
+/**
+ * For a value that may take one of several forms (`"HIGH"`, `"LOW"`, … or 0-10), Ajv reports each form that did
+ * not match, first "must be equal to constant", which does not say what is allowed. A string is told the
+ * allowed strings; any other value the complaint of the form it has (`must be <= 10`).
+ */
+function choicesMessage(items: readonly ValidationItem[], at: ValidationItem): string | undefined {
+  const here = items.filter((i) => i.instancePath === at.instancePath);
+  const allowed = here.filter((i) => i.keyword === "const").map((i) => JSON.stringify(i.params.allowedValue));
+  if (allowed.length < 2) return undefined;
+  const types = here.filter((i) => i.keyword === "type").map((i) => i.params.type as string);
+  if (types.includes("string")) {
+    return here.find((i) => !["const", "type", "anyOf"].includes(i.keyword ?? ""))?.message;
+  }
+  return `must be one of ${allowed.join(", ")}${types.includes("integer") ? " or an integer" : ""}`;
+}
+
 function fromValidation(error: FastifyError): ErrorBody {
-  const item = error.validation![0] as ValidationItem;
+  const items = error.validation as ValidationItem[];
+  const item = items[0]!;
   const field = validationField(item);
   const where = error.validationContext ?? "body";
   const extra = item.params.additionalProperty ? `unknown field '${item.params.additionalProperty as string}'` : undefined;
-  const message = extra ?? `${field || where} ${item.message ?? "is invalid"}`;
+  const message = extra ?? `${field || where} ${choicesMessage(items, item) ?? item.message ?? "is invalid"}`;
   return body("RUNNEL_BAD_REQUEST", `${where}: ${message}`, field || undefined);
 }
 
