@@ -404,6 +404,14 @@ describe("runnel client commands", () => {
     });
   }
 
+  it("version --help explains the command; version prints the package's version", async () => {
+    const help = await cli(["version", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: runnel version/);
+    const version = await cli(["version"]);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
   it("lists the new commands in runnel --help", async () => {
     const run = await cli(["--help"]);
     for (const c of ["publish", "tail", "consume", "info", "pending", "trim", "dlq", "bench"]) assert.match(run.stdout, new RegExp(`^  ${c}\\s`, "m"));

@@ -75,6 +75,10 @@ async function main(argv: string[]): Promise<void> {
       return bench(rest);
     case "version":
     case "--version":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write("Usage: runnel version\n\nPrints the version of Runnel.\n");
+        return;
+      }
       process.stdout.write(`${(await import("../api/server.js")).VERSION}\n`);
       return;
     case undefined:
