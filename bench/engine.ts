@@ -3,14 +3,18 @@
 //
 //   ENGINE_COUNT (200000)         entries appended, then consumed
 //   ENGINE_PAYLOAD_BYTES (200)    size of each entry's JSON payload
-//   ENGINE_DURABILITY (full)      full or relaxed
+//   ENGINE_DURABILITY (full)      full or relaxed (SQLite)
+//   ENGINE_STORE (sqlite)         sqlite, or postgres (RUNNEL_BENCH_DATABASE_URL, a schema of its own, dropped after)
 //   ENGINE_CONCURRENCY (8)        appends in flight, and consumers of the group
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../src/engine/index.js";
 import { createStore } from "../src/storage/index.js";
-import type { Durability } from "../src/storage/store.js";
+import type { Durability, StoreOptions } from "../src/storage/store.js";
+import { PG_URL } from "./config.js";
+import { dropSchema } from "./nodes.js";
 import { payload } from "./scenarios.js";
 
 const BATCH = 100;
@@ -26,6 +30,8 @@ const bytes = setting("ENGINE_PAYLOAD_BYTES", 200);
 const concurrency = setting("ENGINE_CONCURRENCY", 8);
 const durability = (process.env.ENGINE_DURABILITY ?? "full") as Durability;
 if (durability !== "full" && durability !== "relaxed") throw new Error("ENGINE_DURABILITY must be full or relaxed");
+const kind = process.env.ENGINE_STORE ?? "sqlite";
+if (kind !== "sqlite" && kind !== "postgres") throw new Error("ENGINE_STORE must be sqlite or postgres");
 
 /** Prints the rate, and the process's CPU time per entry (every thread: sync, checkpoint). */
 function report(phase: string, entries: number, started: number, cpu: NodeJS.CpuUsage): void {
@@ -36,9 +42,13 @@ function report(phase: string, entries: number, started: number, cpu: NodeJS.Cpu
 }
 
 const dir = mkdtempSync(join(tmpdir(), "runnel-bench-engine-"));
-const engine = new Engine(await createStore({ kind: "sqlite", dataDir: dir, durability }));
+const schema = `runnel_bench_engine_${randomBytes(4).toString("hex")}`;
+const options: StoreOptions =
+  kind === "sqlite" ? { kind, dataDir: dir, durability } : { kind, url: PG_URL, schema, poolSize: 10 };
+const engine = new Engine(await createStore(options));
 try {
-  console.log(`# engine alone: SQLite ${durability}, ${count} entries of ~${bytes} bytes, ${concurrency} in flight`);
+  const what = kind === "sqlite" ? `SQLite ${durability}` : `PostgreSQL at ${PG_URL}`;
+  console.log(`# engine alone: ${what}, ${count} entries of ~${bytes} bytes, ${concurrency} in flight`);
   const batch = Array.from({ length: BATCH }, (_, i) => ({ payload: JSON.stringify(payload(bytes, 0, i)) }));
   let remaining = count;
   let started = performance.now();
@@ -73,4 +83,5 @@ try {
 } finally {
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
+  if (kind === "postgres") await dropSchema(schema);
 }

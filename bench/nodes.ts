@@ -86,7 +86,8 @@ export async function postgresCounters(): Promise<PgCounters> {
   }
 }
 
-async function dropSchema(schema: string): Promise<void> {
+/** Drops a schema the bench made (servers' or the engine bench's). */
+export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
