@@ -74,25 +74,27 @@ export async function readNew(
   const only = partitions && new Set(partitions);
 
   // Due deferred entries first; ones that are dead-lettered or deleted free their slot for the next.
-  for (;;) {
-    const due = partitions
-      ? await tx.members.dueDeferredIn(stream.id, group.name, partitions, now, count - candidates.length)
-      : await tx.groups.dueDeferred(stream.id, group.name, now, count - candidates.length);
-    let freed = 0;
-    for (const d of due) {
-      const entry = await tx.entries.get(stream.id, d.id);
-      if (!entry) {
-        await tx.groups.undefer(stream.id, group.name, d.id);
-        freed++;
-      } else if (maxDeliveries !== null && d.deliveryCount >= maxDeliveries) {
-        await tx.groups.undefer(stream.id, group.name, d.id);
-        deadLettered.add(await deadLetter(tx, stream, group.name, entry, d.history ?? [], "max-deliveries", now));
-        freed++;
-      } else {
-        candidates.push({ entry, deferred: d });
+  if (await tx.groups.hasDueDeferred(stream.id, group.name, now)) {
+    for (;;) {
+      const due = partitions
+        ? await tx.members.dueDeferredIn(stream.id, group.name, partitions, now, count - candidates.length)
+        : await tx.groups.dueDeferred(stream.id, group.name, now, count - candidates.length);
+      let freed = 0;
+      for (const d of due) {
+        const entry = await tx.entries.get(stream.id, d.id);
+        if (!entry) {
+          await tx.groups.undefer(stream.id, group.name, d.id);
+          freed++;
+        } else if (maxDeliveries !== null && d.deliveryCount >= maxDeliveries) {
+          await tx.groups.undefer(stream.id, group.name, d.id);
+          deadLettered.add(await deadLetter(tx, stream, group.name, entry, d.history ?? [], "max-deliveries", now));
+          freed++;
+        } else {
+          candidates.push({ entry, deferred: d });
+        }
       }
+      if (freed === 0 || candidates.length >= count) break;
     }
-    if (freed === 0 || candidates.length >= count) break;
   }
 
   const cursors = new Map<string, StreamId>();

@@ -134,6 +134,19 @@ export class GroupQueries {
     return rows.map(toDeferred);
   }
 
+  /**
+   * Whether any deferred entry is due by `now`. EXPLAIN: an index range probe of group_deferred_due that stops
+   * at the first row; unlike dueDeferred it needs no sort, which on SQLite costs more than the probe when
+   * nothing is due (the common case).
+   */
+  async hasDueDeferred(streamId: number, name: string, now: number): Promise<boolean> {
+    const row = await this.sql.get<{ one: number }>(
+      "SELECT 1 AS one FROM group_deferred WHERE stream_id = ? AND group_name = ? AND due_at <= ? LIMIT 1",
+      [streamId, name, now],
+    );
+    return row !== undefined;
+  }
+
   async nextDeferredDue(streamId: number, name: string): Promise<number | null> {
     const row = await this.sql.get<{ due: number | null }>(
       "SELECT MIN(due_at) AS due FROM group_deferred WHERE stream_id = ? AND group_name = ?",
