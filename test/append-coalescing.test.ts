@@ -65,6 +65,21 @@ for (const backend of await backends()) {
       assert.deepEqual(offsets.sort((a, b) => a - b), Array.from({ length: 560 }, (_, i) => i));
     });
 
+    it("big batches sent at once, more than one shared unit takes, all land with their own ids", async () => {
+      const stream = unique("big");
+      const replies = await Promise.all(
+        [0, 1, 2].map((b) =>
+          api.post(`/stream/${stream}/entries`, { entries: Array.from({ length: 6000 }, (_, i) => ({ payload: { b, i } })) }),
+        ),
+      );
+      for (const r of replies) assert.equal(r.status, 201, JSON.stringify(r.body).slice(0, 300));
+      for (const r of replies) assert.ok(increasing(r.body.ids));
+      assert.equal(new Set(replies.flatMap((r) => r.body.ids)).size, 18_000);
+      assert.equal((await api.get(`/stream/${stream}/len`)).body.length, 18_000);
+      const last = await api.get(`/stream/${stream}/range?start=${replies[2]!.body.ids[5999]}&count=1`);
+      assert.deepEqual(last.body.entries[0].payload, { b: 2, i: 5999 });
+    });
+
     it("a request with a refused explicit id fails alone; the appends around it are stored", async () => {
       const stream = unique("alone");
       const first = await api.post(`/stream/${stream}/add`, { n: "first" });

@@ -22,9 +22,18 @@ export function canShare(entries: readonly NewEntry[]): boolean {
   return true;
 }
 
+/** Most entries one shared unit takes; past it, the next request starts a unit of its own. */
+export const MAX_SHARED_ENTRIES = 10_000;
+
+/** The requests that will share one unit of work, open to more until that unit starts. */
+interface Batch {
+  requests: Request[];
+  entries: number;
+}
+
 export class AppendCoalescer {
-  /** Requests waiting for the unit already submitted for their stream, by `namespace/stream`. */
-  private readonly waiting = new Map<string, Request[]>();
+  /** The batch still open for each stream, by `namespace/stream`. */
+  private readonly open = new Map<string, Batch>();
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -32,38 +41,34 @@ export class AppendCoalescer {
   append(namespace: string, name: string, entries: readonly NewEntry[]): Promise<AppendResult[]> {
     const key = `${namespace}/${name}`;
     return new Promise<AppendResult[]>((resolve, reject) => {
-      const queue = this.waiting.get(key);
-      if (queue) {
-        queue.push({ entries, resolve, reject });
-        return;
+      let batch = this.open.get(key);
+      if (batch === undefined || batch.entries + entries.length > MAX_SHARED_ENTRIES) {
+        batch = { requests: [], entries: 0 };
+        this.open.set(key, batch);
+        void this.submit(key, batch, namespace, name);
       }
-      this.waiting.set(key, [{ entries, resolve, reject }]);
-      void this.submit(key, namespace, name);
+      batch.requests.push({ entries, resolve, reject });
+      batch.entries += entries.length;
     });
   }
 
-  private async submit(key: string, namespace: string, name: string): Promise<void> {
-    // Taken when the unit first runs, so that everything that queued meanwhile joins; kept for a re-run.
-    let requests: Request[] | undefined;
-    const take = (): Request[] => {
-      if (requests === undefined) {
-        requests = this.waiting.get(key) ?? [];
-        this.waiting.delete(key);
-      }
-      return requests;
-    };
+  private async submit(key: string, batch: Batch, namespace: string, name: string): Promise<void> {
+    const { requests } = batch;
     try {
-      const outcome = await this.ctx.store.write((tx) =>
-        appendInTx(tx, namespace, name, take().flatMap((r) => r.entries), this.ctx.clock.now()),
-      );
+      const outcome = await this.ctx.store.write((tx) => {
+        // From here on the batch is closed: later requests open the next one. A re-run sees the same requests.
+        if (this.open.get(key) === batch) this.open.delete(key);
+        return appendInTx(tx, namespace, name, requests.flatMap((r) => r.entries), this.ctx.clock.now());
+      });
       if (outcome.stored > 0) this.ctx.changed(namespace, name);
       let at = 0;
-      for (const r of take()) {
+      for (const r of requests) {
         r.resolve(outcome.results.slice(at, at + r.entries.length));
         at += r.entries.length;
       }
     } catch (error) {
-      for (const r of take()) r.reject(error);
+      if (this.open.get(key) === batch) this.open.delete(key);
+      for (const r of requests) r.reject(error);
     }
   }
 }
