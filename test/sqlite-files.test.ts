@@ -52,6 +52,24 @@ describe("sqlite files", () => {
     assert.ok(largest < 16 * 1024 * 1024, `the WAL reached ${(largest / 1e6).toFixed(1)} MB`);
   });
 
+  test("once the WAL has been rewound its file shrinks, so small commits afterwards do not each ask for a checkpoint", async () => {
+    const { engine, dir } = await openEngine();
+    const wal = join(dir, `${DATABASE_FILE}-wal`);
+    try {
+      // Well past the 4 MB that asks for a checkpoint (about 8 MB in all)...
+      for (let i = 0; i < 40; i++) await engine.streams.append("default", "grow", batchOf(2000, 100, i));
+      // ...then small commits, one at a time: after the rewind the file is cut back, below the limit.
+      let smallest = Infinity;
+      for (let i = 0; i < 100; i++) {
+        await engine.streams.append("default", "small", [{ payload: JSON.stringify({ i }) }]);
+        smallest = Math.min(smallest, sizeOf(wal));
+      }
+      assert.ok(smallest < 4 * 1024 * 1024, `the WAL file stayed at ${(smallest / 1e6).toFixed(1)} MB or more`);
+    } finally {
+      await engine.close();
+    }
+  });
+
   test("entries of 1-3 KB take about their own size on disk, not a page each", async () => {
     const { engine, dir } = await openEngine();
     const count = 5000;

@@ -79,9 +79,9 @@ export class Checkpointer {
 
   private async checkpoint(): Promise<void> {
     const release = await this.lockWriter();
+    this.hold(1);
     try {
       if (this.failed || this.closing) return;
-      this.hold(1);
       await new Promise<void>((resolve) => {
         this.finished = resolve;
         this.worker.postMessage("checkpoint");

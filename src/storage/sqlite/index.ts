@@ -166,6 +166,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(writer);
   // Checkpoints run on a worker thread; should it die, the writer goes back to checkpointing in its commits.
   writer.pragma("wal_autocheckpoint = 0");
+  // When the log is rewound, cut the file back too: its size is what asks for the next checkpoint.
+  writer.pragma("journal_size_limit = 1048576");
   const lock = new WriterLock();
   const checkpointer = new Checkpointer(
     file,
