@@ -369,6 +369,21 @@ for (const backend of await backends()) {
     });
 
     describe("ack and nack", () => {
+      it("reads and acks 10,000 entries at a time (the largest read and ack there are)", async () => {
+        const s = unique("ack-max");
+        for (let b = 0; b < 2; b++) {
+          const res = await api.post(`/stream/${s}/entries`, { entries: Array.from({ length: 5000 }, (_, i) => ({ payload: { b, i } })) });
+          assert.equal(res.status, 201);
+        }
+        await createGroup(api, s, "g");
+        const entries = await read(api, s, "g", "c", "count=10000");
+        assert.equal(entries.length, 10_000);
+        const ack = await api.post(`/stream/${s}/group/g/ack`, { ids: entries.map((e) => e.id) });
+        assert.equal(ack.status, 200, JSON.stringify(ack.body));
+        assert.deepEqual(ack.body, { acked: 10_000 });
+        assert.equal((await pending(api, s, "g")).count, 0);
+      });
+
       it("ack counts only ids that were pending", async () => {
         const s = unique("ack");
         const ids = await addMany(api, s, 4);

@@ -2,6 +2,8 @@
 
 export type Dialect = "sqlite" | "postgres";
 export type SqlValue = string | number | null;
+/** A statement parameter: a value, or (PostgreSQL only, for `unnest`) an array of values. */
+export type SqlParam = SqlValue | readonly SqlValue[];
 
 export interface Sql {
   readonly dialect: Dialect;
@@ -10,7 +12,7 @@ export interface Sql {
   /** Rows as arrays of column values in SELECT order: no object per row, for the hot read paths. */
   rows(sql: string, params?: readonly SqlValue[]): Promise<SqlValue[][]>;
   /** Runs a statement and answers how many rows it changed. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
 }
 
 /** `(?, ?, ?), (?, ?, ?)` for a multi-row insert. */
@@ -29,19 +31,15 @@ export function valuesList(rows: number, columns: number): string {
 }
 
 /**
- * Splits rows into the chunks one multi-row statement may carry. PostgreSQL: as few as its parameter limit
- * allows. SQLite keeps one cached statement per shape, so a chunk there carries 64 rows, or a power of
- * two below for the rest (100 rows: 64 + 32 + 4), which bounds the shapes at seven per query.
+ * Splits rows into the chunks one multi-row statement carries: full chunks of the dialect's largest size, then
+ * the rest in powers of two (100 rows on SQLite: 64 + 32 + 4). Every size is a statement of its own, prepared
+ * and kept (by SQLite's cache, by every pooled PostgreSQL connection), so the sizes are few: at most seven on
+ * SQLite, ten on PostgreSQL, whose largest chunk stays far below its parameter limit and its parser's depth.
  */
-export function chunksOf<T>(sql: Sql, rows: readonly T[], columns: number): T[][] {
+export function chunksOf<T>(sql: Sql, rows: readonly T[]): T[][] {
   const out: T[][] = [];
   let i = 0;
-  if (sql.dialect === "postgres") {
-    const size = Math.floor(65_535 / columns);
-    for (; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-    return out;
-  }
-  for (let size = 64; size >= 1; size >>= 1) {
+  for (let size = sql.dialect === "sqlite" ? 64 : 512; size >= 1; size >>= 1) {
     for (; i + size <= rows.length; i += size) out.push(rows.slice(i, i + size));
   }
   return out;

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { loadMigrations } from "../migrations.js";
-import type { Sql, SqlValue } from "../sql.js";
+import type { Sql, SqlParam, SqlValue } from "../sql.js";
 import type { PostgresStoreOptions, Store, Work } from "../store.js";
 import { Tx } from "../tx.js";
 import { WriteBatcher, type TxConnection } from "../write-batcher.js";
@@ -57,8 +57,8 @@ class PgSql implements Sql {
     return res.rows as SqlValue[][];
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const res = await this.db.query({ ...toPg(sql), values: params as SqlValue[] });
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    const res = await this.db.query({ ...toPg(sql), values: params as SqlParam[] });
     return res.rowCount ?? 0;
   }
 }

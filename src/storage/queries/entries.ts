@@ -34,6 +34,10 @@ function pushEntryParams(out: SqlValue[], streamId: number, e: Entry): void {
   out.push(e.correlationId, e.causationId, e.messageId, e.timestamp, e.deliverAt);
 }
 
+const PG_INSERT =
+  `INSERT INTO entries (${INSERT_COLUMNS}) SELECT ?::bigint, * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ` +
+  "?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])";
+
 /** The insert statement for `rows` rows, built once per shape. */
 const insertSql = new Map<number, string>();
 function insertStatement(rows: number): string {
@@ -62,9 +66,34 @@ export class EntryQueries {
     this.byLevel = sql.dialect === "sqlite" ? " INDEXED BY entries_by_level" : "";
   }
 
-  /** EXPLAIN: a plain insert into the primary key and entries_by_level; no read. */
+  /**
+   * SQLite: multi-row statements. PostgreSQL: one statement for any number of rows, its columns sent as arrays
+   * (`unnest`), so there is a single prepared shape and a single round trip.
+   * EXPLAIN: a plain insert into the primary key and entries_by_level; no read.
+   */
   async insert(streamId: number, entries: readonly Entry[]): Promise<void> {
-    for (const chunk of chunksOf(this.sql, entries, INSERT_WIDTH)) {
+    if (entries.length === 0) return;
+    if (this.sql.dialect === "postgres") {
+      await this.sql.run(PG_INSERT, [
+        streamId,
+        entries.map((e) => e.id.ms),
+        entries.map((e) => e.id.seq),
+        entries.map((e) => e.partition),
+        entries.map((e) => e.offset),
+        entries.map((e) => e.key),
+        entries.map((e) => e.type),
+        entries.map((e) => e.headers),
+        entries.map((e) => e.payload),
+        entries.map((e) => e.priority),
+        entries.map((e) => e.correlationId),
+        entries.map((e) => e.causationId),
+        entries.map((e) => e.messageId),
+        entries.map((e) => e.timestamp),
+        entries.map((e) => e.deliverAt),
+      ]);
+      return;
+    }
+    for (const chunk of chunksOf(this.sql, entries)) {
       const params: SqlValue[] = [];
       for (const e of chunk) pushEntryParams(params, streamId, e);
       await this.sql.run(insertStatement(chunk.length), params);

@@ -15,6 +15,9 @@ interface PendingRow {
 }
 
 const COLUMNS = "ms, seq, partition_no, consumer, delivered_at, delivery_count, history";
+const UPSERT =
+  "ON CONFLICT (stream_id, group_name, ms, seq) DO UPDATE SET consumer = excluded.consumer, " +
+  "delivered_at = excluded.delivered_at, delivery_count = excluded.delivery_count, history = excluded.history";
 
 function toPending(row: PendingRow): PendingRecord {
   return {
@@ -49,10 +52,31 @@ export class PendingQueries {
   }
 
   /**
-   * Records deliveries; SQLite runs one cached statement per row, PostgreSQL one multi-row statement.
+   * Records deliveries. SQLite: multi-row statements. PostgreSQL: one statement whose rows come from arrays
+   * (`unnest`): a single prepared shape and a single round trip for any number of rows.
    * EXPLAIN: inserts (and conflict checks) on the primary key; no scan.
    */
   async addMany(streamId: number, group: string, recs: readonly PendingRecord[]): Promise<void> {
+    if (recs.length === 0) return;
+    const history = (rec: PendingRecord) => rec.history && JSON.stringify(rec.history);
+    if (this.sql.dialect === "postgres") {
+      await this.sql.run(
+        `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) SELECT ?::bigint, ?::text, * FROM ` +
+          `unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::text[]) ${UPSERT}`,
+        [
+          streamId,
+          group,
+          recs.map((r) => r.id.ms),
+          recs.map((r) => r.id.seq),
+          recs.map((r) => r.partition),
+          recs.map((r) => r.consumer),
+          recs.map((r) => r.deliveredAt),
+          recs.map((r) => r.deliveryCount),
+          recs.map(history),
+        ],
+      );
+      return;
+    }
     const rows = recs.map((rec): SqlValue[] => [
       streamId,
       group,
@@ -62,13 +86,11 @@ export class PendingQueries {
       rec.consumer,
       rec.deliveredAt,
       rec.deliveryCount,
-      rec.history && JSON.stringify(rec.history),
+      history(rec),
     ]);
-    for (const chunk of chunksOf(this.sql, rows, 9)) {
+    for (const chunk of chunksOf(this.sql, rows)) {
       await this.sql.run(
-        `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ` +
-          "ON CONFLICT (stream_id, group_name, ms, seq) DO UPDATE SET consumer = excluded.consumer, " +
-          "delivered_at = excluded.delivered_at, delivery_count = excluded.delivery_count, history = excluded.history",
+        `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ${UPSERT}`,
         chunk.flat(),
       );
     }
@@ -88,7 +110,7 @@ export class PendingQueries {
    */
   async removeMany(streamId: number, group: string, ids: readonly StreamId[]): Promise<number> {
     let n = 0;
-    for (const chunk of chunksOf(this.sql, ids, 2)) {
+    for (const chunk of chunksOf(this.sql, ids)) {
       n += await this.sql.run(
         `DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND (ms, seq) IN (${valuesList(chunk.length, 2)})`,
         [streamId, group, ...chunk.flatMap((id) => [id.ms, id.seq])],

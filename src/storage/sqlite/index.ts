@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { loadMigrations } from "../migrations.js";
-import type { Sql, SqlValue } from "../sql.js";
+import type { Sql, SqlParam, SqlValue } from "../sql.js";
 import type { SqliteStoreOptions, Store, Work } from "../store.js";
 import { Tx } from "../tx.js";
 import { WriteBatcher, type TxConnection } from "../write-batcher.js";
@@ -48,7 +48,8 @@ class SqliteSql implements Sql {
     return Promise.resolve(this.prepare(sql).get(...params) as T | undefined);
   }
 
-  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  /** Array parameters are PostgreSQL's (`unnest`); no query sends them to SQLite. */
+  run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     return Promise.resolve(this.prepare(sql).run(...params).changes);
   }
 }
