@@ -2,7 +2,8 @@
 // worker thread), entries of a few KB do not balloon the file, and everything is there after a reopen.
 // These are properties of SQLite's files, so this file has no PostgreSQL run.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import fs, { mkdtempSync, rmSync, statSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -107,6 +108,39 @@ describe("sqlite files", () => {
       assert.equal(JSON.parse(read[5999]!.payload).tag, 59);
     } finally {
       await again.engine.close();
+    }
+  });
+
+  test("a failed sync to disk: those writes are reported as unknown, never stored twice, and writing stops", async () => {
+    const { engine } = await openEngine();
+    const real = fs.fdatasync;
+    try {
+      await engine.streams.append("default", "a", [{ payload: "0" }]);
+      await engine.streams.append("default", "b", [{ payload: "0" }]);
+      let failNext = true;
+      const failing = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+        if (!failNext) return real(fd, callback);
+        failNext = false;
+        setImmediate(() => callback(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })));
+      }) as typeof fs.fdatasync;
+      fs.fdatasync = failing;
+      syncBuiltinESMExports();
+      const settled = await Promise.allSettled([
+        engine.streams.append("default", "a", [{ payload: '"once"' }]),
+        engine.streams.append("default", "b", [{ payload: '"once"' }]),
+      ]);
+      for (const s of settled) {
+        assert.equal(s.status, "rejected");
+        assert.match(String((s as PromiseRejectedResult).reason), /may or may not have been stored/);
+      }
+      // Stored at most once each, never twice.
+      assert.ok((await engine.streams.length("default", "a")) <= 2);
+      assert.ok((await engine.streams.length("default", "b")) <= 2);
+      await assert.rejects(engine.streams.append("default", "a", [{ payload: "1" }]), /writes stopped after a failed sync/);
+    } finally {
+      fs.fdatasync = real;
+      syncBuiltinESMExports();
+      await engine.close();
     }
   });
 });

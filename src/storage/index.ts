@@ -4,6 +4,7 @@ import type { Store, StoreOptions } from "./store.js";
 
 export type { Store, StoreOptions, SqliteStoreOptions, PostgresStoreOptions, Durability, Work } from "./store.js";
 export type { Tx } from "./tx.js";
+export { CommitUncertain } from "./write-batcher.js";
 export * from "./records.js";
 
 export async function createStore(options: StoreOptions): Promise<Store> {

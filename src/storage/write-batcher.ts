@@ -1,4 +1,5 @@
 // Group commit: writes that arrive while a transaction is being committed share the next one.
+import { UnavailableError } from "../core/errors.js";
 import type { Work } from "./store.js";
 import type { Tx } from "./tx.js";
 
@@ -14,6 +15,26 @@ const MAX_ATTEMPTS = 5;
 
 function retryable(error: unknown): boolean {
   return RETRYABLE.has((error as { code?: string } | null)?.code ?? "");
+}
+
+/**
+ * COMMIT was sent and did not come back as done: the transaction may be stored, possibly not durably. Its
+ * units must not run again (they would be stored twice); their callers learn the outcome is unknown.
+ */
+export class CommitUncertain extends UnavailableError {
+  constructor(readonly reason: unknown) {
+    super(`the write may or may not have been stored: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
+async function commit(conn: TxConnection): Promise<void> {
+  try {
+    await conn.exec("COMMIT");
+  } catch (error) {
+    // A lost race is reported before anything is committed: running the units again is safe.
+    if (retryable(error)) throw new TransactionFailed(error);
+    throw new CommitUncertain(error);
+  }
 }
 
 /** A whole-transaction failure that every unit in it shares. */
@@ -99,6 +120,10 @@ export class WriteBatcher {
     } catch (error) {
       await lease.conn.exec("ROLLBACK").catch(() => undefined);
       lease.release(true);
+      if (error instanceof CommitUncertain) {
+        for (const job of batch) job.reject(error);
+        return;
+      }
       const reason = error instanceof TransactionFailed ? error.reason : error;
       // A whole transaction can fail (a deadlock between nodes, a lost connection): try each unit on its own,
       // and a lone unit that lost a race a few times more after a short, random pause.
@@ -130,9 +155,10 @@ interface Outcome {
  * Runs the units in one transaction, so that a failing one is undone alone. Throws when the transaction as a
  * whole failed (then nothing of it was committed).
  *
- * The units first run one after another under a single savepoint: a savepoint per unit costs two more round
- * trips each on PostgreSQL. Only if one of them fails is that pass undone, and every unit runs again under a
- * savepoint of its own (units touch nothing but their transaction, so running one twice is safe).
+ * The units run one after another under a single savepoint: a savepoint per unit costs two more round trips
+ * each on PostgreSQL. When one fails, the savepoint undoes it together with the units before it; those run
+ * again (they succeeded a moment ago on the same state, and touch nothing but their transaction, so running
+ * one twice is safe), and the rest continue under a new savepoint.
  */
 async function transact(conn: TxConnection, batch: Job[]): Promise<Outcome[]> {
   await conn.exec("BEGIN");
@@ -146,44 +172,55 @@ async function transact(conn: TxConnection, batch: Job[]): Promise<Outcome[]> {
       await conn.exec("ROLLBACK");
       return [{ ok: false, value: error }];
     }
-    await conn.exec("COMMIT");
+    await commit(conn);
     return [{ ok: true, value }];
   }
-  const together = await runTogether(conn, batch);
-  if (together) {
-    await conn.exec("COMMIT");
-    return together.map((value) => ({ ok: true, value }));
+  const outcomes: Outcome[] = new Array(batch.length);
+  for (let from = 0; from < batch.length; ) {
+    const failed = await runSegment(conn, batch, outcomes, from, batch.length);
+    if (failed === undefined) break;
+    if (failed > from && (await runSegment(conn, batch, outcomes, from, failed)) !== undefined) {
+      // A unit that did not do the same twice: give each of these a savepoint of its own.
+      for (let i = from; i < failed; i++) outcomes[i] = await runAlone(conn, batch[i]!);
+    }
+    from = failed + 1;
   }
-  const outcomes: Outcome[] = [];
-  for (const job of batch) {
-    await conn.exec("SAVEPOINT");
+  await commit(conn);
+  return outcomes;
+}
+
+/**
+ * Runs units `from` to `to - 1` under one savepoint, recording each outcome. If one fails, everything since the
+ * savepoint is undone, its failure is recorded, and its index is answered.
+ */
+async function runSegment(conn: TxConnection, batch: Job[], outcomes: Outcome[], from: number, to: number): Promise<number | undefined> {
+  await conn.exec("SAVEPOINT");
+  for (let i = from; i < to; i++) {
     try {
-      const value = await job.work(conn.tx);
-      await conn.exec("RELEASE");
-      outcomes.push({ ok: true, value });
+      outcomes[i] = { ok: true, value: await batch[i]!.work(conn.tx) };
     } catch (error) {
       // A deadlock loser must give up every lock it holds, not just this unit's: abort the whole transaction.
       if (retryable(error)) throw new TransactionFailed(error);
       await conn.exec("ROLLBACK_TO");
       await conn.exec("RELEASE");
-      outcomes.push({ ok: false, value: error });
+      outcomes[i] = { ok: false, value: error };
+      return i;
     }
   }
-  await conn.exec("COMMIT");
-  return outcomes;
+  await conn.exec("RELEASE");
+  return undefined;
 }
 
-/** Runs every unit under one savepoint; answers their values, or undefined (and undoes them all) if one failed. */
-async function runTogether(conn: TxConnection, batch: Job[]): Promise<unknown[] | undefined> {
+async function runAlone(conn: TxConnection, job: Job): Promise<Outcome> {
   await conn.exec("SAVEPOINT");
-  const values: unknown[] = [];
   try {
-    for (const job of batch) values.push(await job.work(conn.tx));
-    return values;
+    const value = await job.work(conn.tx);
+    await conn.exec("RELEASE");
+    return { ok: true, value };
   } catch (error) {
     if (retryable(error)) throw new TransactionFailed(error);
     await conn.exec("ROLLBACK_TO");
     await conn.exec("RELEASE");
-    return undefined;
+    return { ok: false, value: error };
   }
 }

@@ -1,5 +1,6 @@
 // The embedded backend: one SQLite file in WAL mode, a writer connection with group commit and a reader.
 import Database from "better-sqlite3";
+import { UnavailableError } from "../../core/errors.js";
 import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { loadMigrations } from "../migrations.js";
@@ -170,6 +171,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // When the log is rewound, cut the file back too: its size is what asks for the next checkpoint.
   writer.pragma("journal_size_limit = 1048576");
   const lock = new WriterLock();
+  let syncFailure: Error | undefined;
   const checkpointer = new Checkpointer(
     file,
     () => lock.acquire(),
@@ -200,7 +202,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       if (statement !== "COMMIT") return;
       checkpointer.committed();
-      if (walSync) await walSync.sync();
+      if (!walSync) return;
+      try {
+        await walSync.sync();
+      } catch (error) {
+        // After a failed sync the kernel may have dropped the pages it could not write, and a later sync can
+        // succeed without them: nothing written from here on could be promised durable. Stop taking writes.
+        syncFailure ??= error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
     },
   };
   // Several batches in flight: while one waits for its sync, the next can already run its transaction.
@@ -215,6 +225,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     crossNode: false,
     write<T>(work: Work<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed"));
+      if (syncFailure) {
+        return Promise.reject(
+          new UnavailableError(`writes stopped after a failed sync to disk (${syncFailure.message}); check the disk and restart Runnel`),
+        );
+      }
       return batcher.submit(work);
     },
     read<T>(work: Work<T>): Promise<T> {
