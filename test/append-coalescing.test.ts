@@ -103,6 +103,24 @@ for (const backend of await backends()) {
       );
     });
 
+    it("a value the database refuses fails only its own request, not the appends merged with it", async () => {
+      // The HTTP schema refuses a NUL in a key; a program using the engine directly can still send one, and
+      // PostgreSQL's text refuses it (SQLite stores it).
+      const stream = unique("refused");
+      const engine = server.engine;
+      const settled = await Promise.allSettled([
+        engine.streams.append("default", stream, [{ payload: '"a"' }]),
+        engine.streams.append("default", stream, [{ payload: '"bad"', key: "x\u0000y" }]),
+        engine.streams.append("default", stream, [{ payload: '"b"' }, { payload: '"c"' }]),
+      ]);
+      assert.equal(settled[0]!.status, "fulfilled");
+      assert.equal(settled[2]!.status, "fulfilled");
+      const stored = (await api.get(`/stream/${stream}/range`)).body.entries.map((e: { payload: string }) => e.payload);
+      const expected = settled[1]!.status === "fulfilled" ? ["a", "bad", "b", "c"] : ["a", "b", "c"];
+      assert.deepEqual(stored, expected);
+      if (backend.name === "postgres") assert.equal(settled[1]!.status, "rejected");
+    });
+
     it("appends with idempotency keys sent at once store each key once", async () => {
       const stream = unique("keys");
       const replies = await Promise.all(

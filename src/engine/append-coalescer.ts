@@ -1,6 +1,7 @@
 // Appends to one stream that arrive while its unit of work waits for the writer join that unit: one stream
 // lock, one stream-row update and full multi-row inserts for all of them, instead of a unit each.
 import type { AppendResult, NewEntry } from "../core/types.js";
+import { CommitUncertain } from "../storage/index.js";
 import { appendInTx } from "./append.js";
 import type { EngineContext } from "./context.js";
 
@@ -68,7 +69,23 @@ export class AppendCoalescer {
       }
     } catch (error) {
       if (this.open.get(key) === batch) this.open.delete(key);
+      // The database may refuse one request's value (PostgreSQL: a NUL in a text, a number out of range):
+      // then each request runs alone, so only that one fails. Not when the commit's outcome is unknown:
+      // running them again could store them twice.
+      if (requests.length > 1 && !(error instanceof CommitUncertain)) {
+        for (const r of requests) this.alone(namespace, name, r);
+        return;
+      }
       for (const r of requests) r.reject(error);
     }
+  }
+
+  private alone(namespace: string, name: string, request: Request): void {
+    this.ctx.store
+      .write((tx) => appendInTx(tx, namespace, name, request.entries, this.ctx.clock.now()))
+      .then((outcome) => {
+        if (outcome.stored > 0) this.ctx.changed(namespace, name);
+        request.resolve(outcome.results);
+      }, request.reject);
   }
 }
