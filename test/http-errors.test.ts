@@ -204,6 +204,21 @@ for (const backend of await backends()) {
       ]);
     });
 
+    it("refuses a NUL character in a field stored as text, and times past the last date there is", async () => {
+      const { stream: s } = await seed(api);
+      const bad = { status: 400, code: "RUNNEL_BAD_REQUEST" } as const;
+      await expectRejected(api, s, [
+        { method: "POST", path: `/stream/${s}/entries`, body: { payload: 1, key: "a\u0000b" }, ...bad, field: "key", message: /must not contain a NUL character/ },
+        { method: "POST", path: `/stream/${s}/entries`, body: { entries: [{ payload: 1, type: "t\u0000" }] }, ...bad, field: "entries/0/type", message: /NUL/ },
+        { method: "POST", path: `/stream/${s}/add?correlationId=a%00b`, body: 1, ...bad, field: "correlationId", message: /NUL/ },
+        { method: "POST", path: `/stream/${s}/entries`, body: { payload: 1, deliverAt: 1e20 }, ...bad, field: "deliverAt", message: /<= 8640000000000000/ },
+        { method: "POST", path: `/stream/${s}/entries`, body: { payload: 1, delaySeconds: 1e15 }, ...bad, field: "delaySeconds" },
+      ]);
+      // A NUL inside the JSON payload is fine: it is stored as JSON text.
+      const ok = await api.post(`/stream/${s}/entries`, { payload: "a\u0000b" });
+      assert.equal(ok.status, 201);
+    });
+
     it("says which values a field of several forms takes (priority: a name or 0-10)", async () => {
       const { stream: s } = await seed(api);
       const bad = { status: 400, code: "RUNNEL_BAD_REQUEST" } as const;

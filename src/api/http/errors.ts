@@ -1,6 +1,7 @@
 // One error shape for every HTTP failure: {"error": {"code", "message", "field"?}}.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HTTP_STATUS, RunnelError, type ErrorCode } from "../../core/errors.js";
+import { NO_NUL_PATTERN } from "./schemas.js";
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; [extra: string]: unknown };
@@ -49,7 +50,8 @@ function fromValidation(error: FastifyError): ErrorBody {
   const field = validationField(item);
   const where = error.validationContext ?? "body";
   const extra = item.params.additionalProperty ? `unknown field '${item.params.additionalProperty as string}'` : undefined;
-  const message = extra ?? `${field || where} ${choicesMessage(items, item) ?? item.message ?? "is invalid"}`;
+  const noNul = item.keyword === "pattern" && item.params.pattern === NO_NUL_PATTERN ? "must not contain a NUL character" : undefined;
+  const message = extra ?? `${field || where} ${noNul ?? choicesMessage(items, item) ?? item.message ?? "is invalid"}`;
   return body("RUNNEL_BAD_REQUEST", `${where}: ${message}`, field || undefined);
 }
 

@@ -3,11 +3,12 @@ import { Type } from "@sinclair/typebox";
 import { BadRequestError } from "../../core/errors.js";
 import { formatInstant, parseInstant, type EventSubscription, type StoredEvent } from "../../engine/event-store/index.js";
 import type { Engine } from "../../engine/index.js";
+import { Text as TextOf } from "./schemas.js";
 
 /** A type, correlation or causation id: 1-200 characters. */
-export const Text = Type.String({ minLength: 1, maxLength: 200 });
+export const Text = TextOf({ minLength: 1, maxLength: 200 });
 /** An event or aggregate id: 1-200 characters of any kind (encode it in a URL path). */
-export const EventIdText = Type.String({ minLength: 1, maxLength: 200 });
+export const EventIdText = TextOf({ minLength: 1, maxLength: 200 });
 /** An ISO 8601 time, or ms since the epoch. */
 export const TimeInput = Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0 })]);
 /** An exact version, `any`, `no_stream`, `stream_exists`, or null (the same as `any`). */

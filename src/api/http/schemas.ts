@@ -13,7 +13,16 @@ export const ConsumerParams = Type.Object({ stream: Name, group: Name, consumer:
 
 export const Count = Type.Integer({ minimum: 1, maximum: 10_000 });
 export const Block = Type.Integer({ minimum: 0, maximum: 3_600_000 });
-export const Millis = Type.Integer({ minimum: 0 });
+/** Epoch or duration milliseconds, at most the last moment a JavaScript Date can hold. */
+export const MAX_MILLIS = 8_640_000_000_000_000;
+export const Millis = Type.Integer({ minimum: 0, maximum: MAX_MILLIS });
+
+export const NO_NUL_PATTERN = "^[^\\u0000]*$";
+
+/** A string stored as text of its own (not inside JSON): PostgreSQL's text cannot hold a NUL character. */
+export function Text(options: { minLength?: number; maxLength: number }) {
+  return Type.String({ ...options, pattern: NO_NUL_PATTERN });
+}
 
 /** CRITICAL, HIGH, NORMAL, LOW, or a number 0-10 (higher is more urgent; 5 is NORMAL). */
 export const PriorityInput = Type.Union([
@@ -26,19 +35,19 @@ export const EntryInput = Type.Object(
   {
     payload: Type.Unknown(),
     id: Type.Optional(IdText),
-    type: Type.Optional(Type.String({ maxLength: 200 })),
-    messageType: Type.Optional(Type.String({ maxLength: 200 })),
+    type: Type.Optional(Text({ maxLength: 200 })),
+    messageType: Type.Optional(Text({ maxLength: 200 })),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    key: Type.Optional(Type.String({ maxLength: 1000 })),
-    messageGroup: Type.Optional(Type.String({ maxLength: 1000 })),
+    key: Type.Optional(Text({ maxLength: 1000 })),
+    messageGroup: Type.Optional(Text({ maxLength: 1000 })),
     partition: Type.Optional(Type.Integer({ minimum: 0 })),
     priority: Type.Optional(PriorityInput),
-    correlationId: Type.Optional(Type.String({ maxLength: 200 })),
-    causationId: Type.Optional(Type.String({ maxLength: 200 })),
-    messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    producerId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    correlationId: Type.Optional(Text({ maxLength: 200 })),
+    causationId: Type.Optional(Text({ maxLength: 200 })),
+    messageId: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
+    producerId: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
     delayMs: Type.Optional(Millis),
-    delaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    delaySeconds: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_MILLIS / 1000 })),
     deliverAt: Type.Optional(Type.Union([Millis, Type.String({ minLength: 1, maxLength: 64 })])),
   },
   { additionalProperties: false, required: ["payload"] },

@@ -21,20 +21,21 @@ import {
   StreamParams,
   type EntryInputT,
   type StreamOptionsT,
+  Text,
 } from "../schemas.js";
 
 /** Options for `POST /stream/:stream/add`, whose whole body is the payload. */
 const AddQuery = Type.Object(
   {
     id: Type.Optional(IdText),
-    type: Type.Optional(Type.String({ maxLength: 200 })),
-    key: Type.Optional(Type.String({ maxLength: 1000 })),
+    type: Type.Optional(Text({ maxLength: 200 })),
+    key: Type.Optional(Text({ maxLength: 1000 })),
     partition: Type.Optional(Type.Integer({ minimum: 0 })),
     priority: Type.Optional(Type.String()),
-    correlationId: Type.Optional(Type.String({ maxLength: 200 })),
-    causationId: Type.Optional(Type.String({ maxLength: 200 })),
-    messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    producerId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    correlationId: Type.Optional(Text({ maxLength: 200 })),
+    causationId: Type.Optional(Text({ maxLength: 200 })),
+    messageId: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
+    producerId: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
     delayMs: Type.Optional(Millis),
     deliverAt: Type.Optional(Millis),
   },
