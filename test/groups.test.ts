@@ -398,6 +398,24 @@ for (const backend of await backends()) {
         assert.deepEqual(idsOf(await read(api, s, "g", "c")), [ids[3]]);
       });
 
+      it("when a handed-back entry is dead-lettered during a read, the others come once each", async () => {
+        const s = unique("nack-dead");
+        assert.equal((await api.post(`/stream/${s}`, { maxDeliveries: 2 })).status, 201);
+        await createGroup(api, s, "g");
+        const [x, y] = await addMany(api, s, 2);
+        assert.equal((await read(api, s, "g", "c1", "count=2")).length, 2);
+        await api.post(`/stream/${s}/group/g/nack`, { ids: [y] });
+        const again = await read(api, s, "g", "c1", "count=1");
+        assert.deepEqual(again.map((e) => [e.id, e.deliveryCount]), [[y, 2]]);
+        await api.post(`/stream/${s}/group/g/nack`, { ids: [x, y] });
+        // y has had its two deliveries and goes to the dead letters; x comes back, once.
+        const res = await api.get(`/stream/${s}/group/g/consumer/c2?count=2`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.deepEqual(res.body.entries.map((e: { id: string }) => e.id), [x]);
+        assert.equal((await read(api, s, "g", "c2", "count=2")).length, 0, "the group still reads");
+        assert.equal((await api.get(`/stream/${s}:dlq/len`)).body.length, 1);
+      });
+
       it("a nacked entry is delivered again, to another consumer, with deliveryCount 2", async () => {
         const s = unique("nack");
         const [e1, e2] = await addMany(api, s, 2);

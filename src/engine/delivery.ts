@@ -75,12 +75,19 @@ export async function readNew(
 
   // Due deferred entries first; ones that are dead-lettered or deleted free their slot for the next.
   if (await tx.groups.hasDueDeferred(stream.id, group.name, now)) {
+    // Entries taken on an earlier pass are still in the deferred set until the end, so each pass asks for
+    // `count` rows and steps over those.
+    const taken = new Set<string>();
     for (;;) {
       const due = partitions
-        ? await tx.members.dueDeferredIn(stream.id, group.name, partitions, now, count - candidates.length)
-        : await tx.groups.dueDeferred(stream.id, group.name, now, count - candidates.length);
+        ? await tx.members.dueDeferredIn(stream.id, group.name, partitions, now, count)
+        : await tx.groups.dueDeferred(stream.id, group.name, now, count);
       let freed = 0;
       for (const d of due) {
+        if (candidates.length >= count) break;
+        const key = `${d.id.ms}-${d.id.seq}`;
+        if (taken.has(key)) continue;
+        taken.add(key);
         const entry = await tx.entries.get(stream.id, d.id);
         if (!entry) {
           await tx.groups.undefer(stream.id, group.name, d.id);

@@ -147,7 +147,7 @@ export class GroupsService {
   /** XREADGROUP. With `block`, waits for new entries (or due deferred ones) until the time is up. */
   async read(namespace: string, streamName: string, name: string, consumer: string, options: GroupReadOptions) {
     checkName(consumer, "consumer");
-    const count = Math.min(options.count, MAX_COUNT);
+    const count = Math.max(1, Math.min(options.count, MAX_COUNT));
     const id = options.id ?? ">";
     const history = id === ">" ? undefined : parseId(id, "id");
     const key = Hub.key(namespace, streamName);
