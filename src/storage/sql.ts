@@ -45,6 +45,16 @@ export function chunksOf<T>(sql: Sql, rows: readonly T[]): T[][] {
   return out;
 }
 
+/** Turns rows into one array per column, for PostgreSQL's `unnest(?::type[], …)`: `pick` gives a row's values. */
+export function columnsOf<T>(rows: readonly T[], pick: (row: T) => SqlValue[]): SqlValue[][] {
+  const columns: SqlValue[][] = [];
+  for (const row of rows) {
+    const values = pick(row);
+    values.forEach((v, i) => (columns[i] ??= []).push(v));
+  }
+  return columns;
+}
+
 /** Appends `FOR UPDATE` where the dialect has row locks; SQLite's writer lock already serialises. */
 export function forUpdate(sql: Sql): string {
   return sql.dialect === "postgres" ? " FOR UPDATE" : "";

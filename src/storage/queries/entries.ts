@@ -1,7 +1,7 @@
 // Entry rows: insert, point and range reads, the per-level scan behind group reads, trims, idempotency keys.
 import type { StreamId } from "../../core/ids.js";
 import type { Entry, PriorityLevel } from "../../core/types.js";
-import { chunksOf, valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, columnsOf, valuesList, type Sql, type SqlValue } from "../sql.js";
 
 export const ENTRY_COLUMNS =
   "ms, seq, partition_no, position, entry_key, entry_type, headers, payload, priority, correlation_id, " +
@@ -28,10 +28,24 @@ export function toEntry(row: readonly SqlValue[]): Entry {
   };
 }
 
-/** Appends one entry's insert parameters to `out`, in INSERT_COLUMNS order. */
-function pushEntryParams(out: SqlValue[], streamId: number, e: Entry): void {
-  out.push(streamId, e.id.ms, e.id.seq, e.partition, e.offset, e.key, e.type, e.headers, e.payload, e.priority);
-  out.push(e.correlationId, e.causationId, e.messageId, e.timestamp, e.deliverAt);
+/** One entry's insert parameters after the stream id, in INSERT_COLUMNS order. */
+function entryParams(e: Entry): SqlValue[] {
+  return [
+    e.id.ms,
+    e.id.seq,
+    e.partition,
+    e.offset,
+    e.key,
+    e.type,
+    e.headers,
+    e.payload,
+    e.priority,
+    e.correlationId,
+    e.causationId,
+    e.messageId,
+    e.timestamp,
+    e.deliverAt,
+  ];
 }
 
 const PG_INSERT =
@@ -74,28 +88,12 @@ export class EntryQueries {
   async insert(streamId: number, entries: readonly Entry[]): Promise<void> {
     if (entries.length === 0) return;
     if (this.sql.dialect === "postgres") {
-      await this.sql.run(PG_INSERT, [
-        streamId,
-        entries.map((e) => e.id.ms),
-        entries.map((e) => e.id.seq),
-        entries.map((e) => e.partition),
-        entries.map((e) => e.offset),
-        entries.map((e) => e.key),
-        entries.map((e) => e.type),
-        entries.map((e) => e.headers),
-        entries.map((e) => e.payload),
-        entries.map((e) => e.priority),
-        entries.map((e) => e.correlationId),
-        entries.map((e) => e.causationId),
-        entries.map((e) => e.messageId),
-        entries.map((e) => e.timestamp),
-        entries.map((e) => e.deliverAt),
-      ]);
+      await this.sql.run(PG_INSERT, [streamId, ...columnsOf(entries, entryParams)]);
       return;
     }
     for (const chunk of chunksOf(this.sql, entries)) {
       const params: SqlValue[] = [];
-      for (const e of chunk) pushEntryParams(params, streamId, e);
+      for (const e of chunk) params.push(streamId, ...entryParams(e));
       await this.sql.run(insertStatement(chunk.length), params);
     }
   }

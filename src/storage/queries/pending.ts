@@ -1,7 +1,7 @@
 // The pending entries list (PEL) of a group: delivered, not yet acknowledged.
 import type { StreamId } from "../../core/ids.js";
 import type { PendingRecord } from "../records.js";
-import { chunksOf, valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, columnsOf, valuesList, type Sql, type SqlValue } from "../sql.js";
 import { parseHistory } from "./groups.js";
 
 interface PendingRow {
@@ -58,36 +58,24 @@ export class PendingQueries {
    */
   async addMany(streamId: number, group: string, recs: readonly PendingRecord[]): Promise<void> {
     if (recs.length === 0) return;
-    const history = (rec: PendingRecord) => rec.history && JSON.stringify(rec.history);
-    if (this.sql.dialect === "postgres") {
-      await this.sql.run(
-        `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) SELECT ?::bigint, ?::text, * FROM ` +
-          `unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::text[]) ${UPSERT}`,
-        [
-          streamId,
-          group,
-          recs.map((r) => r.id.ms),
-          recs.map((r) => r.id.seq),
-          recs.map((r) => r.partition),
-          recs.map((r) => r.consumer),
-          recs.map((r) => r.deliveredAt),
-          recs.map((r) => r.deliveryCount),
-          recs.map(history),
-        ],
-      );
-      return;
-    }
-    const rows = recs.map((rec): SqlValue[] => [
-      streamId,
-      group,
+    const values = (rec: PendingRecord): SqlValue[] => [
       rec.id.ms,
       rec.id.seq,
       rec.partition,
       rec.consumer,
       rec.deliveredAt,
       rec.deliveryCount,
-      history(rec),
-    ]);
+      rec.history && JSON.stringify(rec.history),
+    ];
+    if (this.sql.dialect === "postgres") {
+      await this.sql.run(
+        `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) SELECT ?::bigint, ?::text, * FROM ` +
+          `unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::text[]) ${UPSERT}`,
+        [streamId, group, ...columnsOf(recs, values)],
+      );
+      return;
+    }
+    const rows = recs.map((rec) => [streamId, group, ...values(rec)]);
     for (const chunk of chunksOf(this.sql, rows)) {
       await this.sql.run(
         `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ${UPSERT}`,
