@@ -1,5 +1,5 @@
 // Event store rows: stores, bi-temporal events by position and by aggregate version, snapshots, statistics.
-import { forUpdate, valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, forUpdate, valuesList, type Sql, type SqlValue } from "../sql.js";
 
 export interface EventStoreRecord {
   id: number;
@@ -120,8 +120,6 @@ const EVENT_COLUMNS =
   "position, event_id, aggregate_id, aggregate_type, version, event_type, event_data, metadata, correlation_id, " +
   "causation_id, valid_from, valid_to, transaction_time, correction_of, correction_reason";
 const INSERT_WIDTH = 16;
-/** PostgreSQL takes at most 65535 parameters in one statement. */
-const PG_ROWS_PER_INSERT = 1000;
 
 function toStore(row: StoreRow): EventStoreRecord {
   return {
@@ -259,8 +257,8 @@ export class EventStoreQueries {
       for (const e of events) await this.sql.run(stmt, eventParams(storeId, e));
       return;
     }
-    for (let i = 0; i < events.length; i += PG_ROWS_PER_INSERT) {
-      const chunk = events.slice(i, i + PG_ROWS_PER_INSERT);
+    // Power-of-two chunks: every size is a prepared statement kept on each pooled connection.
+    for (const chunk of chunksOf(this.sql, events)) {
       await this.sql.run(
         `INSERT INTO event_store_events (${columns}) VALUES ${valuesList(chunk.length, INSERT_WIDTH)}`,
         chunk.flatMap((e) => eventParams(storeId, e)),
