@@ -169,7 +169,8 @@ async function transact(conn: TxConnection, batch: Job[]): Promise<Outcome[]> {
       value = await batch[0]!.work(conn.tx);
     } catch (error) {
       if (retryable(error)) throw new TransactionFailed(error);
-      await conn.exec("ROLLBACK");
+      // The database may have ended the transaction itself (SQLite on a full disk): the unit's error is the news.
+      await conn.exec("ROLLBACK").catch(() => undefined);
       return [{ ok: false, value: error }];
     }
     await commit(conn);
@@ -201,8 +202,7 @@ async function runSegment(conn: TxConnection, batch: Job[], outcomes: Outcome[],
     } catch (error) {
       // A deadlock loser must give up every lock it holds, not just this unit's: abort the whole transaction.
       if (retryable(error)) throw new TransactionFailed(error);
-      await conn.exec("ROLLBACK_TO");
-      await conn.exec("RELEASE");
+      await undo(conn, error);
       outcomes[i] = { ok: false, value: error };
       return i;
     }
@@ -219,8 +219,21 @@ async function runAlone(conn: TxConnection, job: Job): Promise<Outcome> {
     return { ok: true, value };
   } catch (error) {
     if (retryable(error)) throw new TransactionFailed(error);
+    await undo(conn, error);
+    return { ok: false, value: error };
+  }
+}
+
+/**
+ * Rolls back to the savepoint after a unit failed. If the database already ended the whole transaction itself
+ * (SQLite on a full disk or an I/O error), there is no savepoint left: the batch fails with the unit's error,
+ * not with "no such savepoint".
+ */
+async function undo(conn: TxConnection, error: unknown): Promise<void> {
+  try {
     await conn.exec("ROLLBACK_TO");
     await conn.exec("RELEASE");
-    return { ok: false, value: error };
+  } catch {
+    throw new TransactionFailed(error);
   }
 }
