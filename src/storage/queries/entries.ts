@@ -52,13 +52,13 @@ const PG_INSERT =
   `INSERT INTO entries (${INSERT_COLUMNS}) SELECT ?::bigint, * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ` +
   "?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])";
 
-/** The insert statement for `rows` rows, built once per shape. */
+/** The SQLite insert statement for `rows` rows, built once per shape (chunksOf keeps the shapes to seven). */
 const insertSql = new Map<number, string>();
 function insertStatement(rows: number): string {
   let sql = insertSql.get(rows);
   if (sql === undefined) {
     sql = `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(rows, INSERT_WIDTH)}`;
-    if (insertSql.size < 64) insertSql.set(rows, sql);
+    insertSql.set(rows, sql);
   }
   return sql;
 }
