@@ -75,12 +75,10 @@ export class PendingQueries {
       );
       return;
     }
-    const rows = recs.map((rec) => [streamId, group, ...values(rec)]);
-    for (const chunk of chunksOf(this.sql, rows)) {
-      await this.sql.run(
-        `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ${UPSERT}`,
-        chunk.flat(),
-      );
+    for (const chunk of chunksOf(this.sql, recs)) {
+      const params: SqlValue[] = [];
+      for (const rec of chunk) params.push(streamId, group, ...values(rec));
+      await this.sql.run(`INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ${UPSERT}`, params);
     }
   }
 
