@@ -1,0 +1,192 @@
+// Stream commands: XADD (pipelined ones to one stream become one append), XLEN, XRANGE, XREVRANGE, XDEL, XTRIM.
+import { UnavailableError } from "../../../core/errors.js";
+import { formatId, parseRangeEnd, parseRangeStart, type StreamId } from "../../../core/ids.js";
+import type { NewEntry } from "../../../core/types.js";
+import { ArgReader, integer, nonNegative, streamId } from "../args.js";
+import { isMissing, RespError, wrongArity } from "../errors.js";
+import { entryReply, payloadOf } from "../entries.js";
+import { NULL_ARRAY, type Reply } from "../protocol.js";
+import type { Command, CommandContext } from "./types.js";
+
+/** MAXLEN or MINID as XADD and XTRIM take them. Trimming is always exact: `~` and LIMIT are accepted. */
+export interface TrimSpec {
+  maxLen?: number;
+  minId?: StreamId;
+}
+
+/** Reads `MAXLEN|MINID [=|~] threshold [LIMIT n]` at the reader, or nothing when the next word is neither. */
+function readTrim(r: ArgReader, into: TrimSpec): boolean {
+  const word = r.peekWord();
+  if (word !== "MAXLEN" && word !== "MINID") return false;
+  if (into.maxLen !== undefined || into.minId !== undefined) {
+    throw new RespError("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
+  }
+  r.next();
+  let approximate = false;
+  if (r.peekWord() === "~" || r.peekWord() === "=") approximate = r.next() === "~";
+  const threshold = r.next();
+  if (word === "MAXLEN") into.maxLen = nonNegative(threshold, "ERR The MAXLEN argument must be >= 0.");
+  else into.minId = streamId(threshold);
+  if (r.peekWord() === "LIMIT") {
+    r.next();
+    nonNegative(r.next(), "ERR The LIMIT argument must be >= 0.");
+    if (!approximate) throw new RespError("ERR syntax error, LIMIT cannot be used without the special ~ option");
+  }
+  return true;
+}
+
+interface XaddCall {
+  key: string;
+  noMkStream: boolean;
+  trim: TrimSpec;
+  id: string;
+  payload: string;
+}
+
+function parseXadd(ctx: CommandContext, args: readonly string[]): XaddCall {
+  const r = new ArgReader(args, 1);
+  let noMkStream = false;
+  const trim: TrimSpec = {};
+  for (;;) {
+    if (r.peekWord() === "NOMKSTREAM") {
+      r.next();
+      noMkStream = true;
+    } else if (!readTrim(r, trim)) break;
+  }
+  const id = r.next();
+  const pairs = r.rest();
+  if (pairs.length === 0 || pairs.length % 2 !== 0) throw wrongArity("xadd");
+  const payload = payloadOf(pairs);
+  if (Buffer.byteLength(payload) > ctx.server.maxPayloadBytes) {
+    throw new RespError(`ERR the entry is larger than the limit of ${ctx.server.maxPayloadBytes} bytes`);
+  }
+  return { key: args[0]!, noMkStream, trim, id, payload };
+}
+
+function newEntry(call: XaddCall): NewEntry {
+  return call.id === "*" ? { payload: call.payload } : { id: call.id, payload: call.payload };
+}
+
+async function trimStream(ctx: CommandContext, key: string, spec: TrimSpec): Promise<number> {
+  try {
+    return await ctx.engine.streams.trim(ctx.namespace, key, spec);
+  } catch (error) {
+    if (isMissing(error, "stream")) return 0;
+    throw error;
+  }
+}
+
+async function xadd(ctx: CommandContext, args: string[]): Promise<Reply> {
+  const call = parseXadd(ctx, args);
+  if (call.noMkStream) {
+    try {
+      await ctx.engine.streams.get(ctx.namespace, call.key);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+  const [result] = await ctx.engine.streams.append(ctx.namespace, call.key, [newEntry(call)], "");
+  if (call.trim.maxLen !== undefined || call.trim.minId !== undefined) await trimStream(ctx, call.key, call.trim);
+  return formatId(result!.id);
+}
+
+/**
+ * Pipelined `XADD key * field value …` calls to one stream, as one append: their ids follow the request order
+ * exactly. If the append as a whole is refused, each runs alone so only the bad one fails.
+ */
+async function xaddBatch(ctx: CommandContext, calls: readonly string[][]): Promise<PromiseSettledResult<Reply>[]> {
+  const out: PromiseSettledResult<Reply>[] = new Array(calls.length);
+  const parsed: { at: number; call: XaddCall }[] = [];
+  calls.forEach((args, at) => {
+    try {
+      parsed.push({ at, call: parseXadd(ctx, args) });
+    } catch (reason) {
+      out[at] = { status: "rejected", reason };
+    }
+  });
+  if (parsed.length > 0) {
+    const key = parsed[0]!.call.key;
+    try {
+      const results = await ctx.engine.streams.append(ctx.namespace, key, parsed.map((p) => newEntry(p.call)), "entries");
+      parsed.forEach((p, i) => (out[p.at] = { status: "fulfilled", value: formatId(results[i]!.id) }));
+    } catch (error) {
+      // An unavailable store (or a commit of unknown outcome) fails them all; running them again could store twice.
+      if (parsed.length === 1 || error instanceof UnavailableError) {
+        for (const p of parsed) out[p.at] = { status: "rejected", reason: error };
+      } else {
+        for (const p of parsed) {
+          try {
+            out[p.at] = { status: "fulfilled", value: await xadd(ctx, calls[p.at]!) };
+          } catch (reason) {
+            out[p.at] = { status: "rejected", reason };
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function parseCount(r: ArgReader): number | undefined {
+  let count: number | undefined;
+  while (!r.done) {
+    if (r.peekWord() !== "COUNT" || r.left < 2) throw new RespError("ERR syntax error");
+    r.next();
+    count = Math.max(0, integer(r.next()));
+  }
+  return count;
+}
+
+async function range(ctx: CommandContext, args: string[], reverse: boolean): Promise<Reply> {
+  const [key, first, second] = args as [string, string, string];
+  const start = parseRangeStart(reverse ? second : first, "start");
+  const end = parseRangeEnd(reverse ? first : second, "end");
+  const count = parseCount(new ArgReader(args, 3));
+  if (count === 0) return NULL_ARRAY;
+  try {
+    const entries = await ctx.engine.streams.range(ctx.namespace, key, start, end, count ?? Number.MAX_SAFE_INTEGER, reverse);
+    return entries.map(entryReply);
+  } catch (error) {
+    if (isMissing(error, "stream")) return [];
+    throw error;
+  }
+}
+
+export const streamCommands: Command[] = [
+  {
+    name: "xadd",
+    arity: -5,
+    run: xadd,
+    batch: {
+      key: (args) => (args[1] === "*" && args.length >= 4 && args.length % 2 === 0 ? args[0] : undefined),
+      run: xaddBatch,
+    },
+  },
+  { name: "xlen", arity: 2, run: (ctx, [key]) => ctx.engine.streams.length(ctx.namespace, key!) },
+  { name: "xrange", arity: -4, run: (ctx, args) => range(ctx, args, false) },
+  { name: "xrevrange", arity: -4, run: (ctx, args) => range(ctx, args, true) },
+  {
+    name: "xdel",
+    arity: -3,
+    async run(ctx, [key, ...rest]) {
+      const ids = rest.map((id) => streamId(id));
+      try {
+        return await ctx.engine.streams.deleteEntries(ctx.namespace, key!, ids);
+      } catch (error) {
+        if (isMissing(error, "stream")) return 0;
+        throw error;
+      }
+    },
+  },
+  {
+    name: "xtrim",
+    arity: -4,
+    async run(ctx, args) {
+      const r = new ArgReader(args, 1);
+      const spec: TrimSpec = {};
+      if (!readTrim(r, spec) || !r.done) throw new RespError("ERR syntax error");
+      return trimStream(ctx, args[0]!, spec);
+    },
+  },
+];

@@ -1,0 +1,225 @@
+// One client connection: parses pipelined commands, runs them strictly in order and writes replies in that order.
+import type { Socket } from "node:net";
+import RedisParser from "redis-parser";
+import type { Engine } from "../../engine/index.js";
+import { COMMANDS } from "./commands/table.js";
+import type { Command, CommandContext, ServerFacts, Session } from "./commands/types.js";
+import { RespError, toRespError, unknownCommand, wrongArity } from "./errors.js";
+import { encode, type Reply } from "./protocol.js";
+
+export interface ConnectionDeps {
+  engine: Engine;
+  namespace: string;
+  server: ServerFacts;
+  log(error: unknown): void;
+}
+
+/** Parsed commands waiting past this many stop the socket being read until they are run (backpressure). */
+const MAX_QUEUED = 10_000;
+/** Most pipelined calls joined into one engine call. */
+const MAX_BATCH = 10_000;
+
+function arityOk(command: Command, argc: number): boolean {
+  return command.arity >= 0 ? argc === command.arity : argc >= -command.arity;
+}
+
+export class RespConnection {
+  private readonly parser: RedisParser;
+  private readonly queue: string[][] = [];
+  private head = 0;
+  private running = false;
+  private quitting = false;
+  private closed = false;
+  private out: string[] = [];
+  private flushing = false;
+  private readBlocked = false;
+  private writeBlocked = false;
+  private readonly abort = new AbortController();
+  private idleWaiters: (() => void)[] = [];
+  private readonly ctx: CommandContext;
+
+  constructor(
+    private readonly socket: Socket,
+    id: number,
+    private readonly deps: ConnectionDeps,
+  ) {
+    const self = this;
+    const session: Session = {
+      id,
+      name: null,
+      signal: this.abort.signal,
+      closeAfterReply: () => (self.quitting = true),
+    };
+    this.ctx = { engine: deps.engine, namespace: deps.namespace, session, server: deps.server };
+    this.parser = new RedisParser({
+      returnReply: (reply: unknown) => this.received(reply),
+      returnError: () => this.protocolError("unexpected error reply from the client"),
+      returnFatalError: (error: Error) => this.protocolError(error.message),
+    });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.closed && !this.quitting) this.parser.execute(chunk);
+    });
+    socket.on("drain", () => {
+      this.writeBlocked = false;
+      this.updateReading();
+    });
+    socket.on("close", () => this.gone());
+    socket.on("error", () => this.gone());
+  }
+
+  /** Stops reading and ends blocked reads; the command running finishes and its reply is sent, then the socket ends. */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.quitting = true;
+      this.queue.length = this.head = 0;
+      this.abort.abort();
+      this.socket.pause();
+      await this.whenIdle();
+      this.finish();
+    }
+  }
+
+  /** Drops the socket at once. */
+  destroy(): void {
+    this.socket.destroy();
+    this.gone();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private gone(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = this.head = 0;
+    this.abort.abort();
+  }
+
+  private received(reply: unknown): void {
+    if (!Array.isArray(reply)) {
+      this.protocolError("commands must be arrays of bulk strings (inline commands are not supported)");
+      return;
+    }
+    if (reply.length === 0) return;
+    const args: string[] = [];
+    for (const a of reply) {
+      if (typeof a === "string") args.push(a);
+      else if (typeof a === "number") args.push(String(a));
+      else return this.protocolError("commands must be arrays of bulk strings");
+    }
+    this.queue.push(args);
+    this.updateReading();
+    if (!this.running) void this.pump();
+  }
+
+  /** Like Redis: answer the protocol error, then close the connection. */
+  private protocolError(message: string): void {
+    if (this.quitting || this.closed) return;
+    this.quitting = true;
+    this.queue.length = this.head = 0;
+    this.send(encode(new RespError(`ERR Protocol error: ${message}`)));
+    if (!this.running) this.finish();
+  }
+
+  private updateReading(): void {
+    const queued = this.queue.length - this.head;
+    const block = this.writeBlocked || queued >= MAX_QUEUED;
+    if (block && !this.readBlocked) this.socket.pause();
+    else if (!block && this.readBlocked && !this.quitting) this.socket.resume();
+    this.readBlocked = block;
+  }
+
+  private take(): string[] | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const args = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as string[];
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return args;
+  }
+
+  /** Runs queued commands one after another; pipelined calls that can share an engine call are joined. */
+  private async pump(): Promise<void> {
+    this.running = true;
+    try {
+      for (let args = this.take(); args && !this.closed; args = this.quitting ? undefined : this.take()) {
+        const name = args[0]!;
+        const command = COMMANDS.get(name.toLowerCase());
+        if (!command) {
+          this.send(encode(unknownCommand(name, args.slice(1))));
+          continue;
+        }
+        if (!arityOk(command, args.length)) {
+          this.send(encode(wrongArity(command.name)));
+          continue;
+        }
+        const key = command.batch?.key(args.slice(1));
+        if (command.batch && key !== undefined) {
+          const calls = [args.slice(1)];
+          while (calls.length < MAX_BATCH && this.head < this.queue.length) {
+            const next = this.queue[this.head]!;
+            if (next[0]!.toLowerCase() !== command.name || !arityOk(command, next.length)) break;
+            if (command.batch.key(next.slice(1)) !== key) break;
+            calls.push(this.take()!.slice(1));
+          }
+          const outcomes = await command.batch.run(this.ctx, calls);
+          this.send(outcomes.map((o) => encode(o.status === "fulfilled" ? o.value : this.errorReply(o.reason))).join(""));
+        } else {
+          let reply: Reply;
+          try {
+            reply = await command.run(this.ctx, args.slice(1));
+          } catch (error) {
+            reply = this.errorReply(error);
+          }
+          this.send(encode(reply));
+        }
+        this.updateReading();
+      }
+    } catch (error) {
+      this.deps.log(error);
+      this.destroy();
+    } finally {
+      this.running = false;
+      for (const done of this.idleWaiters.splice(0)) done();
+      if (this.quitting) this.finish();
+    }
+  }
+
+  private errorReply(error: unknown): RespError {
+    return toRespError(error, this.deps.log);
+  }
+
+  /** Queues reply text; everything sent in one tick goes out in one write. */
+  private send(text: string): void {
+    if (this.closed) return;
+    this.out.push(text);
+    if (this.flushing) return;
+    this.flushing = true;
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    if (this.closed || this.out.length === 0) return;
+    const text = this.out.length === 1 ? this.out[0]! : this.out.join("");
+    this.out = [];
+    if (!this.socket.write(text)) {
+      this.writeBlocked = true;
+      this.updateReading();
+    }
+  }
+
+  /** Writes what is left and ends the socket (after QUIT, a protocol error or on server close). */
+  private finish(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.abort.abort();
+    this.socket.end();
+  }
+}

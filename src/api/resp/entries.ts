@@ -1,0 +1,102 @@
+// Entries over RESP: XADD's field/value pairs become a JSON object payload, and a payload becomes field/value pairs.
+import { formatId, type StreamId } from "../../core/ids.js";
+import type { Entry } from "../../core/types.js";
+import type { Delivery } from "../../engine/index.js";
+import type { Reply } from "./protocol.js";
+
+/**
+ * `field value field value …` as the JSON object text `{"field":"value",…}`, values as strings. A field given
+ * twice keeps its first place and its last value (a JSON object holds a key once).
+ */
+export function payloadOf(pairs: readonly string[]): string {
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < pairs.length; i += 2) fields.set(pairs[i]!, pairs[i + 1]!);
+  const parts: string[] = [];
+  for (const [k, v] of fields) parts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  return `{${parts.join(",")}}`;
+}
+
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+function skipSpace(text: string, at: number): number {
+  while (at < text.length && WS.has(text.charCodeAt(at))) at++;
+  return at;
+}
+
+/** The index just past the JSON string that opens at `at` (a `"`). */
+function endOfString(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i + 1;
+  }
+  return text.length;
+}
+
+/** The index just past the JSON value that starts at `at`. */
+function endOfValue(text: string, at: number): number {
+  const first = text.charCodeAt(at);
+  if (first === 0x22) return endOfString(text, at);
+  if (first === 0x7b || first === 0x5b) {
+    let depth = 0;
+    for (let i = at; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) i = endOfString(text, i) - 1;
+      else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (--depth === 0) return i + 1;
+      }
+    }
+    return text.length;
+  }
+  let i = at;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2c || c === 0x7d || c === 0x5d || WS.has(c)) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * A stored JSON object's members in the order they were written (JSON.parse would move integer-like keys first),
+ * each value as a string: string values as they are, others as their JSON text. Undefined when the payload is not
+ * an object. The payload was validated when it was appended, so this only walks it.
+ */
+function objectFields(payload: string): string[] | undefined {
+  let at = skipSpace(payload, 0);
+  if (payload.charCodeAt(at) !== 0x7b) return undefined;
+  const out: string[] = [];
+  at = skipSpace(payload, at + 1);
+  while (at < payload.length && payload.charCodeAt(at) !== 0x7d) {
+    const keyEnd = endOfString(payload, at);
+    out.push(JSON.parse(payload.slice(at, keyEnd)) as string);
+    at = skipSpace(payload, keyEnd) + 1;
+    at = skipSpace(payload, at);
+    const valueEnd = endOfValue(payload, at);
+    const raw = payload.slice(at, valueEnd);
+    out.push(raw.charCodeAt(0) === 0x22 ? (JSON.parse(raw) as string) : raw);
+    at = skipSpace(payload, valueEnd);
+    if (payload.charCodeAt(at) === 0x2c) at = skipSpace(payload, at + 1);
+  }
+  return out;
+}
+
+/** An entry's fields: the members of an object payload, else `["payload", <json text>]`. */
+export function fieldsOf(entry: Entry): string[] {
+  return objectFields(entry.payload) ?? ["payload", entry.payload.trim()];
+}
+
+/** `[id, [field, value, …]]`, the shape XRANGE, XREAD and XREADGROUP answer each entry in. */
+export function entryReply(entry: Entry): Reply {
+  return [formatId(entry.id), fieldsOf(entry)];
+}
+
+/** A delivery; an entry deleted while pending is `[id, nil]`, as Redis answers it. */
+export function deliveryReply(d: Delivery): Reply {
+  return d.entry ? entryReply(d.entry) : [formatId(d.id), null];
+}
+
+export function idReply(id: StreamId | null): string | null {
+  return id === null ? null : formatId(id);
+}
