@@ -5,6 +5,7 @@ import { Engine } from "../engine/index.js";
 import { createStore, type StoreOptions } from "../storage/index.js";
 import { buildHttpApp, DEFAULT_BODY_LIMIT } from "./http/server.js";
 import { DEFAULT_PUSH_OPTIONS, type PushOptions } from "./push/options.js";
+import { startRespServer, type RespServer } from "./resp/index.js";
 import { routeUpgrades } from "./ws/endpoints.js";
 import { eventStoreSocketEndpoint } from "./ws/event-store-socket.js";
 import { queueSocketEndpoint } from "./ws/queue-socket.js";
@@ -13,6 +14,10 @@ export interface ServerOptions {
   store: StoreOptions;
   port?: number;
   host?: string;
+  /** Serve the Redis protocol (RESP2) on this port too (`0` picks a free one); undefined serves none. */
+  respPort?: number;
+  /** Address the RESP listener binds; defaults to `host`. */
+  respHost?: string;
   bodyLimit?: number;
   /** CORS origin(s) allowed: `*` (the default), one origin or a comma-separated list. */
   corsOrigin?: string;
@@ -35,6 +40,8 @@ export interface RunningServer {
   /** `http://host:port` */
   url: string;
   port: number;
+  /** The port of the Redis protocol listener, when one was asked for. */
+  respPort?: number;
   engine: Engine;
   /** Stops taking requests, lets in-flight ones finish, then closes the store. */
   close(): Promise<void>;
@@ -78,13 +85,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : (options.port ?? DEFAULT_PORT);
   const host = options.host ?? DEFAULT_HOST;
+  let resp: RespServer | undefined;
+  if (options.respPort !== undefined) {
+    try {
+      resp = await startRespServer(engine, {
+        port: options.respPort,
+        host: options.respHost ?? host,
+        version: VERSION,
+        maxPayloadBytes: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+        log: (err) => app.log.error({ err }, "RESP command failed"),
+        graceMs: SHUTDOWN_GRACE_MS,
+      });
+    } catch (error) {
+      await Promise.all(sockets.map((s) => s.close()));
+      await app.close();
+      await engine.close();
+      throw error;
+    }
+  }
 
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
+    ...(resp ? { respPort: resp.port } : {}),
     engine,
     close() {
       closing ??= (async () => {
+        // RESP first: its blocked reads end, running commands answer, and its connections close.
+        await resp?.close();
         // Blocked reads answer at once (empty) so in-flight requests can finish, then writes drain into the store.
         engine.interrupt();
         await engine.push.close();

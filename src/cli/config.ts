@@ -7,11 +7,13 @@ import { ConfigError } from "./errors.js";
 
 export const SERVE_HELP = `Usage: runnel serve [options]
 
-Serves Runnel over HTTP.
+Serves Runnel over HTTP, and over the Redis protocol (RESP2) when --resp-port is given.
 
 Options (environment variable in brackets):
   --port N               port to listen on [RUNNEL_PORT] (default ${DEFAULT_PORT})
   --host ADDR            address to bind [RUNNEL_HOST] (default ${DEFAULT_HOST})
+  --resp-port N          also serve Redis Streams commands (RESP2) on this port, e.g. 6380 [RUNNEL_RESP_PORT]
+                         (default: no RESP listener; 0 picks a free port)
   --store KIND           sqlite or postgres [RUNNEL_STORE] (default sqlite)
   --data DIR             SQLite data folder [RUNNEL_DATA_DIR] (default ./data)
   --durability MODE      SQLite: full (fsync every commit) or relaxed [RUNNEL_DURABILITY] (default full)
@@ -49,6 +51,7 @@ export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): Serv
     args: argv,
     options: {
       port: { type: "string" },
+      "resp-port": { type: "string" },
       host: { type: "string" },
       store: { type: "string" },
       data: { type: "string" },
@@ -68,12 +71,14 @@ export function resolveServeConfig(argv: string[], env: NodeJS.ProcessEnv): Serv
   if (values.help) return "help";
   const kind = values.store ?? env.RUNNEL_STORE ?? "sqlite";
   const port = int(pick(values.port, env.RUNNEL_PORT, "port"), "port", 0, 65535) ?? DEFAULT_PORT;
+  const respPort = int(pick(values["resp-port"], env.RUNNEL_RESP_PORT, "resp-port"), "resp-port", 0, 65535);
   const logLevel = pick(values["log-level"], env.RUNNEL_LOG_LEVEL, "log-level") ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
   }
   const common = {
     port,
+    ...(respPort === undefined ? {} : { respPort }),
     host: values.host ?? env.RUNNEL_HOST ?? DEFAULT_HOST,
     bodyLimit: int(pick(values["max-body"], env.RUNNEL_MAX_BODY, "max-body"), "max-body", 1024, 1024 ** 3) ?? DEFAULT_BODY_LIMIT,
     maxBlockMs: int(pick(values["max-block"], env.RUNNEL_MAX_BLOCK_MS, "max-block"), "max-block", 0, 3_600_000) ?? 60_000,

@@ -7,7 +7,7 @@ import { ConfigError } from "./errors.js";
 const HELP = `Usage: runnel <command> [options]
 
 Commands:
-  serve      serve Runnel over HTTP (see runnel serve --help)
+  serve      serve Runnel over HTTP and, with --resp-port, the Redis protocol (see runnel serve --help)
   publish    append entries from arguments, or JSON lines from a file or stdin
   tail       follow a stream, printing entries (JSON lines, or pretty on a terminal)
   consume    read as a consumer of a group, printing and acknowledging entries
@@ -33,6 +33,10 @@ async function serve(argv: string[]): Promise<void> {
   }
   const server = await startServer(config);
   console.error(`runnel ${VERSION} listening on ${server.url} (${server.engine.store.kind})`);
+  if (server.respPort !== undefined) {
+    const host = config.respHost ?? config.host ?? "127.0.0.1";
+    console.error(`runnel: Redis protocol (RESP2) listening on redis://${host.includes(":") ? `[${host}]` : host}:${server.respPort}`);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
