@@ -242,6 +242,9 @@ function stripUndefined<T extends object>(o: T): T {
 /** An AbortSignal that fires when the client goes away, so a blocked read stops waiting for it. */
 export function abortOnClose(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
-  res.once("close", () => controller.abort());
+  // A response that was written in full closes too; aborting then would only build an AbortError for nobody.
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
   return controller.signal;
 }
