@@ -1,0 +1,478 @@
+// The Redis protocol endpoint against every backend, through the real ioredis client: streams, groups, blocking, errors.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
+import { ManualClock } from "../src/core/clock.js";
+import type { RunningServer } from "../src/api/server.js";
+import { backends } from "./helpers/backends.js";
+import { client, unique } from "./helpers/http.js";
+import { startTestServer } from "./helpers/server.js";
+
+type Api = ReturnType<typeof client>;
+/** An entry as Redis replies it: `[id, [field, value, …]]`. */
+type RawEntry = [string, string[] | null];
+
+function idParts(id: string): [bigint, bigint] {
+  const m = /^(\d+)-(\d+)$/.exec(id);
+  assert.ok(m, `'${id}' is not an id of the form <ms>-<seq>`);
+  return [BigInt(m[1]!), BigInt(m[2]!)];
+}
+
+function cmp(a: string, b: string): number {
+  const [am, as] = idParts(a);
+  const [bm, bs] = idParts(b);
+  if (am !== bm) return am < bm ? -1 : 1;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+function assertIncreasing(ids: readonly string[]): void {
+  for (let i = 1; i < ids.length; i++) assert.ok(cmp(ids[i - 1]!, ids[i]!) < 0, `id ${ids[i]} at ${i} does not follow ${ids[i - 1]}`);
+}
+
+async function rejectsWith(promise: Promise<unknown>, expected: string | RegExp): Promise<void> {
+  await assert.rejects(promise, (error: Error) => {
+    if (typeof expected === "string") assert.equal(error.message, expected);
+    else assert.match(error.message, expected);
+    return true;
+  });
+}
+
+for (const backend of await backends()) {
+  describe(`Redis protocol (${backend.name})`, () => {
+    let server: RunningServer;
+    let api: Api;
+    const clock = new ManualClock(1_700_000_000_000);
+    const clients: Redis[] = [];
+
+    async function connect(): Promise<Redis> {
+      const redis = new Redis({
+        port: server.respPort!,
+        host: "127.0.0.1",
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      redis.on("error", () => undefined);
+      clients.push(redis);
+      await redis.connect();
+      return redis;
+    }
+
+    let redis: Redis;
+
+    before(async () => {
+      server = await startTestServer(await backend.fresh(), { clock, respPort: 0, maxBlockMs: 5000 });
+      api = client(server.url);
+      redis = await connect();
+    });
+    after(async () => {
+      for (const c of clients) c.disconnect();
+      await server.close();
+      await backend.cleanup();
+    });
+
+    describe("connection and server commands", () => {
+      it("answers PING, ECHO, INFO (with loading:0), SELECT 0 and CLIENT, and refuses other databases", async () => {
+        assert.equal(typeof server.respPort, "number");
+        assert.notEqual(server.respPort, 0);
+        assert.equal(await redis.ping(), "PONG");
+        assert.equal(await redis.call("PING", "hello"), "hello");
+        assert.equal(await redis.echo("echo me"), "echo me");
+        const info = await redis.info();
+        assert.match(info, /^# Server\r\n/);
+        assert.match(info, /\r\nredis_version:7\.\d+\.\d+\r\n/);
+        assert.match(info, /\r\nrunnel_version:\d+\.\d+\.\d+/);
+        assert.match(info, /\r\nloading:0\r\n/);
+        assert.equal(await redis.select(0), "OK");
+        await rejectsWith(redis.select(3), "ERR DB index is out of range");
+        assert.equal(await redis.call("CLIENT", "SETNAME", "worker-1"), "OK");
+        assert.equal(await redis.call("CLIENT", "GETNAME"), "worker-1");
+        assert.equal(typeof (await redis.call("CLIENT", "ID")), "number");
+        assert.deepEqual(await redis.call("COMMAND", "DOCS"), []);
+      });
+
+      it("speaks RESP2 only: HELLO 2 answers the server map, HELLO 3 is NOPROTO; AUTH has no password to check", async () => {
+        const hello = (await redis.call("HELLO", "2")) as unknown[];
+        assert.deepEqual(hello.slice(0, 6), ["server", "redis", "version", "7.0.0", "proto", 2]);
+        await rejectsWith(redis.call("HELLO", "3"), /^NOPROTO /);
+        await rejectsWith(redis.call("AUTH", "secret"), /^ERR AUTH <password> called without any password configured/);
+      });
+
+      it("refuses MULTI/EXEC with a clear error and keeps serving the connection", async () => {
+        await rejectsWith(redis.call("MULTI"), /^ERR MULTI is not supported/);
+        await rejectsWith(redis.call("EXEC"), /^ERR EXEC is not supported/);
+        assert.equal(await redis.ping(), "PONG");
+      });
+
+      it("answers an unknown command and a wrong arity with Redis's texts", async () => {
+        await rejectsWith(redis.call("SET", "k", "v"), "ERR unknown command 'SET', with args beginning with: 'k' 'v' ");
+        await rejectsWith(redis.call("XLEN"), "ERR wrong number of arguments for 'xlen' command");
+        await rejectsWith(redis.call("XADD", "s"), "ERR wrong number of arguments for 'xadd' command");
+        await rejectsWith(redis.call("XGROUP", "CREATE", "s"), "ERR wrong number of arguments for 'xgroup|create' command");
+        await rejectsWith(redis.call("XGROUP", "NOPE"), "ERR unknown subcommand 'NOPE'. Try XGROUP HELP.");
+      });
+    });
+
+    describe("streams", () => {
+      it("XADD then XLEN, XRANGE and XREVRANGE with COUNT, - and +, exclusive and incomplete ids", async () => {
+        const s = unique("rs");
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await redis.xadd(s, "*", "n", String(i), "tag", "t"))!);
+        assertIncreasing(ids);
+        assert.equal(await redis.xlen(s), 5);
+        const all = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(all.map((e) => e[0]), ids);
+        assert.deepEqual(all[2]![1], ["n", "2", "tag", "t"]);
+        assert.deepEqual(((await redis.xrange(s, "-", "+", "COUNT", 2)) as RawEntry[]).map((e) => e[0]), ids.slice(0, 2));
+        assert.deepEqual(((await redis.xrange(s, `(${ids[1]}`, `(${ids[4]}`)) as RawEntry[]).map((e) => e[0]), ids.slice(2, 4));
+        assert.deepEqual(((await redis.xrevrange(s, "+", "-", "COUNT", 2)) as RawEntry[]).map((e) => e[0]), [ids[4], ids[3]]);
+        // A bare millisecond time covers every sequence in it, on either end.
+        const ms = ids[0]!.split("-")[0]!;
+        const sameMs = ids.filter((id) => id.startsWith(`${ms}-`));
+        assert.deepEqual(((await redis.xrange(s, ms, ms)) as RawEntry[]).map((e) => e[0]), sameMs);
+        assert.deepEqual(await redis.xrange(unique("missing"), "-", "+"), []);
+        assert.equal(await redis.xlen(unique("missing")), 0);
+      });
+
+      it("XADD with an explicit id, <ms>-*, NOMKSTREAM and MAXLEN", async () => {
+        const s = unique("rs");
+        assert.equal(await redis.xadd(s, "5-1", "a", "1"), "5-1");
+        assert.equal(await redis.xadd(s, "5-*", "a", "2"), "5-2");
+        assert.equal(await redis.xadd(s, "7", "a", "3"), "7-0");
+        await rejectsWith(redis.xadd(s, "6-0", "a", "x"), "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+        await rejectsWith(redis.xadd(s, "0-0", "a", "x"), "ERR The ID specified in XADD must be greater than 0-0");
+        const missing = unique("none");
+        assert.equal(await redis.call("XADD", missing, "NOMKSTREAM", "*", "a", "1"), null);
+        assert.equal(await redis.exists(missing), 0);
+        assert.equal(await redis.call("XADD", s, "MAXLEN", "~", "2", "*", "a", "4") !== null, true);
+        const left = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(left.map((e) => e[1]![1]), ["3", "4"]);
+      });
+
+      it("pipelined XADDs answer in request order with increasing ids, interleaved with other commands", async () => {
+        const s = unique("rs");
+        const other = unique("rs");
+        const p = redis.pipeline();
+        // An explicit id far ahead in the middle: the `*` ids after it must follow it.
+        const explicit = "1900000000000-0";
+        for (let i = 0; i < 300; i++) {
+          p.xadd(s, i === 150 ? explicit : "*", "i", String(i));
+          if (i % 50 === 49) p.xlen(s);
+          if (i % 70 === 0) p.xadd(other, "*", "i", String(i));
+        }
+        const replies = (await p.exec())!;
+        for (const [error] of replies) assert.equal(error, null);
+        const ids: string[] = [];
+        let seen = 0;
+        let i = 0;
+        for (let n = 0; n < 300; n++) {
+          ids.push(replies[i++]![1] as string);
+          seen++;
+          if (n % 50 === 49) assert.equal(replies[i++]![1], seen, "XLEN sees every XADD before it in the pipeline");
+          if (n % 70 === 0) i++;
+        }
+        assertIncreasing(ids);
+        assert.equal(ids[150], explicit);
+        const stored = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(stored.map((e) => e[0]), ids);
+        assert.deepEqual(stored.map((e) => e[1]![1]), ids.map((_, n) => String(n)));
+        assert.equal(await redis.xlen(other), 5);
+      });
+
+      it("XDEL and XTRIM (MAXLEN and MINID) remove entries and say how many", async () => {
+        const s = unique("rs");
+        const ids: string[] = [];
+        for (let i = 0; i < 10; i++) ids.push((await redis.xadd(s, "*", "i", String(i)))!);
+        assert.equal(await redis.xdel(s, ids[0]!, ids[1]!, "999999999999999-0"), 2);
+        assert.equal(await redis.xlen(s), 8);
+        assert.equal(await redis.xtrim(s, "MAXLEN", 6), 2);
+        assert.deepEqual(((await redis.xrange(s, "-", "+")) as RawEntry[]).map((e) => e[0]), ids.slice(4));
+        assert.equal(await redis.xtrim(s, "MINID", "=", ids[7]!), 3);
+        assert.deepEqual(((await redis.xrange(s, "-", "+")) as RawEntry[]).map((e) => e[0]), ids.slice(7));
+        assert.equal(await redis.xtrim(unique("missing"), "MAXLEN", 0), 0);
+        await rejectsWith(redis.call("XTRIM", s, "MAXLEN", "=", "2", "LIMIT", "5"), "ERR syntax error, LIMIT cannot be used without the special ~ option");
+      });
+
+      it("DEL, EXISTS and TYPE see streams as keys", async () => {
+        const s = unique("rs");
+        await redis.xadd(s, "*", "a", "1");
+        assert.equal(await redis.exists(s, unique("missing"), s), 2);
+        assert.equal(await redis.type(s), "stream");
+        assert.equal(await redis.del(s, unique("missing")), 1);
+        assert.equal(await redis.type(s), "none");
+        assert.equal((await api.get(`/stream/${s}/info`)).status, 404);
+      });
+
+      it("XINFO STREAM reports length, last id, entries added, groups and the first and last entry", async () => {
+        const s = unique("rs");
+        const a = (await redis.xadd(s, "*", "x", "1"))!;
+        const b = (await redis.xadd(s, "*", "x", "2"))!;
+        await redis.xgroup("CREATE", s, "g", "0");
+        const flat = (await redis.call("XINFO", "STREAM", s)) as unknown[];
+        const info = new Map<string, unknown>();
+        for (let i = 0; i < flat.length; i += 2) info.set(flat[i] as string, flat[i + 1]);
+        assert.equal(info.get("length"), 2);
+        assert.equal(info.get("last-generated-id"), b);
+        assert.equal(info.get("entries-added"), 2);
+        assert.equal(info.get("groups"), 1);
+        assert.deepEqual(info.get("first-entry"), [a, ["x", "1"]]);
+        assert.deepEqual(info.get("last-entry"), [b, ["x", "2"]]);
+        await rejectsWith(redis.call("XINFO", "STREAM", unique("missing")), "ERR no such key");
+      });
+    });
+
+    describe("entry mapping between HTTP and RESP", () => {
+      it("an object payload added over HTTP reads as its fields over RESP, in order, non-strings as JSON text", async () => {
+        const s = unique("map");
+        const body = '{"b":"x","2":"two","a":1,"n":{"k":[1,"2"]},"t":true,"z":null}';
+        const res = await api.post(`/stream/${s}/add`, body);
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        const [entry] = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.equal(entry![0], res.body.id);
+        assert.deepEqual(entry![1], ["b", "x", "2", "two", "a", "1", "n", '{"k":[1,"2"]}', "t", "true", "z", "null"]);
+      });
+
+      it("a payload that is not an object reads as the field 'payload' holding its JSON text", async () => {
+        const s = unique("map");
+        const res = await api.post(`/stream/${s}/entries`, { entries: [{ payload: [1, 2] }, { payload: "hi" }, { payload: 42 }] });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        const entries = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(entries.map((e) => e[1]), [["payload", "[1,2]"], ["payload", '"hi"'], ["payload", "42"]]);
+      });
+
+      it("fields added over RESP read over HTTP as a JSON object of strings; a repeated field keeps its last value", async () => {
+        const s = unique("map");
+        const id = await redis.xadd(s, "*", "name", "ann", "age", "30", "quote", 'say "hi"\n', "name", "bob");
+        const res = await api.get(`/stream/${s}/range`);
+        assert.equal(res.status, 200);
+        assert.equal(res.body.entries[0].id, id);
+        assert.deepEqual(res.body.entries[0].payload, { name: "bob", age: "30", quote: 'say "hi"\n' });
+        const [entry] = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(entry![1], ["name", "bob", "age", "30", "quote", 'say "hi"\n']);
+      });
+    });
+
+    describe("consumer groups", () => {
+      async function fill(s: string, n: number): Promise<string[]> {
+        const p = redis.pipeline();
+        for (let i = 0; i < n; i++) p.xadd(s, "*", "i", String(i));
+        return ((await p.exec()) ?? []).map(([, id]) => id as string);
+      }
+
+      it("XGROUP CREATE, XREADGROUP >, XACK and XPENDING (summary and extended)", async () => {
+        const s = unique("g");
+        const ids = await fill(s, 5);
+        assert.equal(await redis.xgroup("CREATE", s, "workers", "0"), "OK");
+        const got = (await redis.xreadgroup("GROUP", "workers", "c1", "COUNT", 3, "STREAMS", s, ">")) as [string, RawEntry[]][];
+        assert.equal(got[0]![0], s);
+        assert.deepEqual(got[0]![1].map((e) => e[0]), ids.slice(0, 3));
+        assert.deepEqual(got[0]![1][0]![1], ["i", "0"]);
+        const rest = (await redis.xreadgroup("GROUP", "workers", "c2", "STREAMS", s, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(rest[0]![1].map((e) => e[0]), ids.slice(3));
+        assert.equal(await redis.xreadgroup("GROUP", "workers", "c2", "STREAMS", s, ">"), null);
+
+        assert.deepEqual(await redis.xpending(s, "workers"), [5, ids[0], ids[4], [["c1", "3"], ["c2", "2"]]]);
+        clock.advance(1500);
+        const extended = (await redis.xpending(s, "workers", "-", "+", 10, "c1")) as [string, string, number, number][];
+        assert.deepEqual(extended, ids.slice(0, 3).map((id) => [id, "c1", 1500, 1]));
+        assert.deepEqual(await redis.xpending(s, "workers", "IDLE", 2000, "-", "+", 10), []);
+
+        assert.equal(await redis.xack(s, "workers", ids[0]!, ids[1]!, ids[0]!), 2);
+        assert.equal(await redis.xack(s, "workers", ids[0]!), 0);
+        const after = (await redis.xpending(s, "workers")) as unknown[];
+        assert.equal(after[0], 3);
+        assert.equal(after[1], ids[2]);
+        assert.equal(await redis.xack(s, "nogroup", ids[2]!), 0);
+      });
+
+      it("XREADGROUP with an id re-reads the consumer's own pending entries and counts the deliveries", async () => {
+        const s = unique("g");
+        const ids = await fill(s, 3);
+        await redis.xgroup("CREATE", s, "g", "0");
+        await redis.xreadgroup("GROUP", "g", "c1", "COUNT", 2, "STREAMS", s, ">");
+        const own = (await redis.xreadgroup("GROUP", "g", "c1", "STREAMS", s, "0")) as [string, RawEntry[]][];
+        assert.deepEqual(own[0]![1].map((e) => e[0]), ids.slice(0, 2));
+        assert.deepEqual(own[0]![1][1]![1], ["i", "1"]);
+        const afterFirst = (await redis.xreadgroup("GROUP", "g", "c1", "STREAMS", s, ids[0]!)) as [string, RawEntry[]][];
+        assert.deepEqual(afterFirst[0]![1].map((e) => e[0]), [ids[1]]);
+        // Nothing pending for another consumer: the stream is still listed, with no entries.
+        assert.deepEqual(await redis.xreadgroup("GROUP", "g", "c9", "STREAMS", s, "0"), [[s, []]]);
+        const rows = (await redis.xpending(s, "g", "-", "+", 10)) as [string, string, number, number][];
+        assert.deepEqual(rows.map((r) => r[3]), [2, 3], "each read of the history counts as a delivery");
+      });
+
+      it("XCLAIM and XAUTOCLAIM take over entries idle long enough; JUSTID answers ids only", async () => {
+        const s = unique("g");
+        const ids = await fill(s, 4);
+        await redis.xgroup("CREATE", s, "g", "0");
+        await redis.xreadgroup("GROUP", "g", "dead", "STREAMS", s, ">");
+        assert.deepEqual(await redis.xclaim(s, "g", "alive", 10_000, ids[0]!), [], "not idle long enough yet");
+        clock.advance(20_000);
+        const claimed = (await redis.xclaim(s, "g", "alive", 10_000, ids[0]!)) as RawEntry[];
+        assert.deepEqual(claimed, [[ids[0], ["i", "0"]]]);
+        assert.deepEqual(await redis.xclaim(s, "g", "alive", 10_000, ids[1]!, "JUSTID"), [ids[1]]);
+
+        await redis.xdel(s, ids[3]!);
+        const auto = (await redis.xautoclaim(s, "g", "alive", 10_000, "0", "COUNT", 10)) as [string, RawEntry[], string[]];
+        assert.equal(auto[0], "0-0");
+        assert.deepEqual(auto[1].map((e) => e[0]), [ids[2]]);
+        assert.deepEqual(auto[1][0]![1], ["i", "2"]);
+        assert.deepEqual(auto[2], [ids[3]], "a deleted entry is reported and leaves the PEL");
+
+        const summary = (await redis.xpending(s, "g")) as [number, string, string, [string, string][]];
+        assert.equal(summary[0], 3);
+        assert.deepEqual(summary[3], [["alive", "3"]]);
+        const rows = (await redis.xpending(s, "g", "-", "+", 10)) as [string, string, number, number][];
+        assert.deepEqual(rows.map((r) => [r[0], r[3]]), [[ids[0], 2], [ids[1], 1], [ids[2], 2]]);
+        const justIds = (await redis.xautoclaim(s, "g", "other", 0, "-", "COUNT", 1, "JUSTID")) as [string, string[], string[]];
+        assert.deepEqual(justIds[1], [ids[0]]);
+        assert.equal(justIds[0], ids[1]);
+      });
+
+      it("XGROUP CREATECONSUMER, DELCONSUMER, SETID and DESTROY; XINFO GROUPS and CONSUMERS", async () => {
+        const s = unique("g");
+        const ids = await fill(s, 3);
+        await redis.xgroup("CREATE", s, "g", "$");
+        assert.equal(await redis.xreadgroup("GROUP", "g", "c1", "STREAMS", s, ">"), null, "$ starts after the last entry");
+        assert.equal(await redis.xgroup("SETID", s, "g", ids[0]!), "OK");
+        await redis.xreadgroup("GROUP", "g", "c1", "STREAMS", s, ">");
+        assert.equal(await redis.call("XGROUP", "CREATECONSUMER", s, "g", "c2"), 1);
+        assert.equal(await redis.call("XGROUP", "CREATECONSUMER", s, "g", "c2"), 0);
+
+        const groups = (await redis.call("XINFO", "GROUPS", s)) as unknown[][];
+        assert.equal(groups.length, 1);
+        assert.deepEqual(groups[0], ["name", "g", "consumers", 2, "pending", 2, "last-delivered-id", ids[2], "entries-read", 2, "lag", 0]);
+        const consumers = (await redis.call("XINFO", "CONSUMERS", s, "g")) as unknown[][];
+        assert.deepEqual(consumers.map((c) => [c[1], c[3]]), [["c1", 2], ["c2", 0]]);
+
+        assert.equal(await redis.call("XGROUP", "DELCONSUMER", s, "g", "c1"), 2);
+        assert.equal(await redis.call("XGROUP", "DELCONSUMER", s, "g", "nobody"), 0);
+        assert.equal(await redis.xgroup("DESTROY", s, "g"), 1);
+        assert.equal(await redis.xgroup("DESTROY", s, "g"), 0);
+        assert.deepEqual(await redis.call("XINFO", "GROUPS", s), []);
+      });
+
+      it("XGROUP CREATE MKSTREAM makes the stream; without it a missing stream is an error", async () => {
+        const s = unique("g");
+        await rejectsWith(redis.xgroup("CREATE", s, "g", "$"), /^ERR The XGROUP subcommand requires the key to exist/);
+        assert.equal(await redis.exists(s), 0);
+        assert.equal(await redis.xgroup("CREATE", s, "g", "$", "MKSTREAM"), "OK");
+        assert.equal(await redis.type(s), "stream");
+      });
+    });
+
+    describe("blocking reads", () => {
+      it("XREAD BLOCK with $ is woken by an XADD from another connection", async () => {
+        const s = unique("b");
+        await redis.xadd(s, "*", "old", "1");
+        const reader = await connect();
+        const read = reader.xread("BLOCK", 4000, "STREAMS", s, "$") as Promise<[string, RawEntry[]][] | null>;
+        await sleep(100);
+        const id = await redis.xadd(s, "*", "new", "2");
+        const got = await read;
+        assert.deepEqual(got, [[s, [[id, ["new", "2"]]]]]);
+      });
+
+      it("XREAD BLOCK over several streams answers the one that got an entry; a timeout answers nil", async () => {
+        const a = unique("b");
+        const b = unique("b");
+        const reader = await connect();
+        assert.equal(await reader.xread("BLOCK", 50, "STREAMS", a, b, "$", "$"), null);
+        const read = reader.xread("COUNT", 10, "BLOCK", 4000, "STREAMS", a, b, "$", "$") as Promise<[string, RawEntry[]][] | null>;
+        await sleep(100);
+        const id = await redis.xadd(b, "*", "k", "v");
+        assert.deepEqual(await read, [[b, [[id, ["k", "v"]]]]]);
+        const history = (await redis.xread("STREAMS", a, b, "0", "0")) as [string, RawEntry[]][];
+        assert.deepEqual(history.map((r) => r[0]), [b]);
+      });
+
+      it("XREADGROUP BLOCK is woken by a new entry and delivers it to the waiting consumer", async () => {
+        const s = unique("b");
+        await redis.xgroup("CREATE", s, "g", "$", "MKSTREAM");
+        const reader = await connect();
+        const read = reader.xreadgroup("GROUP", "g", "c1", "BLOCK", 4000, "STREAMS", s, ">") as Promise<[string, RawEntry[]][] | null>;
+        await sleep(100);
+        const id = await redis.xadd(s, "*", "job", "1");
+        assert.deepEqual(await read, [[s, [[id, ["job", "1"]]]]]);
+        assert.deepEqual(await redis.xpending(s, "g"), [1, id, id, [["c1", "1"]]]);
+      });
+    });
+
+    describe("errors change nothing", () => {
+      it("bad ids, numbers and options are refused with Redis's texts", async () => {
+        const s = unique("e");
+        await redis.xadd(s, "*", "a", "1");
+        await rejectsWith(redis.xrange(s, "nope", "+"), "ERR Invalid stream ID specified as stream command argument");
+        await rejectsWith(redis.xrange(s, "-", "+", "COUNT", "many"), "ERR value is not an integer or out of range");
+        await rejectsWith(redis.xack(s, "g", "1-x"), "ERR Invalid stream ID specified as stream command argument");
+        await rejectsWith(redis.call("XREAD", "BLOCK", "-1", "STREAMS", s, "$"), "ERR timeout is negative");
+        await rejectsWith(redis.call("XREAD", "STREAMS", s, s, "0"), /^ERR Unbalanced 'xread' list of streams/);
+        await rejectsWith(redis.call("XREAD", "STREAMS", s, ">"), /^ERR The > ID can be specified only when calling XREADGROUP/);
+      });
+
+      it("a missing group is NOGROUP and an existing one is BUSYGROUP", async () => {
+        const s = unique("e");
+        await redis.xadd(s, "*", "a", "1");
+        await rejectsWith(
+          redis.xreadgroup("GROUP", "nope", "c", "STREAMS", s, ">"),
+          `NOGROUP No such key '${s}' or consumer group 'nope' in XREADGROUP with GROUP option`,
+        );
+        await rejectsWith(redis.xpending(s, "nope"), `NOGROUP No such key '${s}' or consumer group 'nope'`);
+        await rejectsWith(redis.xautoclaim(s, "nope", "c", 0, "0"), /^NOGROUP /);
+        await rejectsWith(redis.call("XINFO", "CONSUMERS", s, "nope"), `NOGROUP No such consumer group 'nope' for key name '${s}'`);
+        await redis.xgroup("CREATE", s, "g", "0");
+        await rejectsWith(redis.xgroup("CREATE", s, "g", "0"), "BUSYGROUP Consumer Group name already exists");
+      });
+
+      it("a bad XADD stores nothing, alone or in the middle of a pipeline", async () => {
+        const s = unique("e");
+        await redis.xadd(s, "*", "a", "1");
+        await rejectsWith(redis.xadd(s, "not-an-id", "a", "1"), "ERR Invalid stream ID specified as stream command argument");
+        await rejectsWith(redis.call("XADD", s, "*", "a", "1", "b"), "ERR wrong number of arguments for 'xadd' command");
+        await rejectsWith(redis.call("XADD", s, "MAXLEN", "-1", "*", "a", "1"), "ERR The MAXLEN argument must be >= 0.");
+        await rejectsWith(redis.call("XADD", "bad name!", "*", "a", "1"), /^ERR stream must be/);
+        assert.equal(await redis.xlen(s), 1);
+        const p = redis.pipeline();
+        p.xadd(s, "*", "n", "1");
+        p.call("XADD", s, "*", "odd");
+        p.xadd(s, "*", "n", "2");
+        const replies = (await p.exec())!;
+        assert.equal(replies[0]![0], null);
+        assert.match(String(replies[1]![0]), /wrong number of arguments/);
+        assert.equal(replies[2]![0], null);
+        const entries = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(entries.map((e) => e[1]), [["a", "1"], ["n", "1"], ["n", "2"]]);
+        assert.equal(await redis.xlen("bad name!"), 0);
+      });
+    });
+  });
+
+  describe(`Redis protocol shutdown (${backend.name})`, () => {
+    it("closing the server ends a blocked XREAD and closes the RESP connection", async () => {
+      const server = await startTestServer(await backend.fresh(), { respPort: 0 });
+      const redis = new Redis({ port: server.respPort!, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      redis.on("error", () => undefined);
+      try {
+        await redis.connect();
+        const s = unique("shut");
+        const read = redis.xread("BLOCK", 0, "STREAMS", s, "$").then(
+          (value) => ({ value }),
+          (error: Error) => ({ error }),
+        );
+        await sleep(100);
+        const started = Date.now();
+        await server.close();
+        const outcome = await read;
+        assert.ok(Date.now() - started < 3000, "the blocked read ended with the server, not at its timeout");
+        assert.deepEqual(outcome, { value: null });
+        await sleep(50);
+        assert.notEqual(redis.status, "ready");
+      } finally {
+        redis.disconnect();
+        await server.close();
+        await backend.cleanup();
+      }
+    });
+  });
+}
