@@ -1,13 +1,18 @@
-// The comparison section of `npm run bench`: Redis Streams and NATS JetStream under Runnel's workloads, and a table of Runnel beside them.
+// The comparison section of `npm run bench`: Redis Streams and NATS JetStream under Runnel's workloads, Runnel itself
+// over the Redis protocol with the same client code, and a table of Runnel beside them.
 import { availableParallelism, loadavg } from "node:os";
 import type { BenchConfig } from "./config.js";
 import { benchNats, natsProblem, NATS_SYSTEM, type NatsServerInfo } from "./nats.js";
-import { benchRedis, redisProblem, REDIS_SYSTEM, type RedisServerInfo } from "./redis.js";
+import { startNodes, type NodeSet } from "./nodes.js";
+import { benchRedis, benchResp, redisProblem, REDIS_SYSTEM, type RedisRun, type RedisServerInfo } from "./redis.js";
 import type { ScenarioName, ScenarioResult } from "./stats.js";
+
+/** Runnel on SQLite with full durability, driven by the Redis benchmark's ioredis code through `--resp-port`. */
+export const RUNNEL_RESP_SYSTEM = "runnel sqlite-full (resp)" as const;
 
 /** One system the section tried: measured, not reachable (skipped), or failed part-way. */
 export interface ComparedSystem {
-  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM;
+  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM | typeof RUNNEL_RESP_SYSTEM;
   url: string;
   status: "measured" | "unreachable" | "failed";
   /** Why it was skipped or failed. */
@@ -55,15 +60,54 @@ function logRow(log: Log, row: ScenarioResult): void {
   );
 }
 
+/**
+ * Starts a fresh SQLite (full durability) node with a RESP listener and runs the Redis workloads against it. The
+ * node's stderr lines and a crash become problems of its rows. `onNodes` hears of the node so Ctrl-C can stop it.
+ */
+async function benchRunnelResp(config: BenchConfig, log: Log, onNodes: (set: NodeSet | undefined) => void): Promise<RedisRun> {
+  const nodes = await startNodes("sqlite-full", config, { resp: true });
+  onNodes(nodes);
+  let run: RedisRun;
+  try {
+    log(`# ${RUNNEL_RESP_SYSTEM}: ${nodes.describe} (${nodes.respUrls.join(", ")})`);
+    run = await benchResp(nodes.respUrls[0]!, RUNNEL_RESP_SYSTEM, config, log);
+  } finally {
+    await nodes[Symbol.asyncDispose]();
+    onNodes(undefined);
+  }
+  const crash = nodes.crashed();
+  if (crash) throw new Error(crash);
+  const complaints = nodes.complaints();
+  if (complaints.length > 0 && run.rows[0]) {
+    run.rows[0].problems.push(`the server wrote ${complaints.length} line(s) to stderr, first: ${complaints.slice(0, 3).join(" | ")}`);
+  }
+  return run;
+}
+
 /** Measures each reachable system in turn and lines its rows up against `runnelRows`. */
-export async function benchCompare(config: BenchConfig, runnelRows: readonly ScenarioResult[], log: Log): Promise<CompareReport> {
+export async function benchCompare(
+  config: BenchConfig,
+  runnelRows: readonly ScenarioResult[],
+  log: Log,
+  onNodes: (set: NodeSet | undefined) => void = () => undefined,
+): Promise<CompareReport> {
   const systems: ComparedSystem[] = [];
   const rows: ScenarioResult[] = [];
   const problems: string[] = [];
   const started = performance.now();
   const before = loadavg().map((n) => Math.round(n * 100) / 100);
-  log(`# comparison: Redis Streams and NATS JetStream, same payloads and counts; load average ${before.join(" ")} on ${availableParallelism()} cores`);
+  log(
+    `# comparison: ${config.compare.resp ? "Runnel over RESP, " : ""}Redis Streams and NATS JetStream, same payloads and counts; ` +
+      `load average ${before.join(" ")} on ${availableParallelism()} cores`,
+  );
+  const resp = {
+    system: RUNNEL_RESP_SYSTEM,
+    url: "a fresh node, --resp-port 0",
+    problem: async () => undefined,
+    run: (c: BenchConfig, l: Log) => benchRunnelResp(c, l, onNodes),
+  };
   const candidates = [
+    ...(config.compare.resp ? [resp] : []),
     { system: REDIS_SYSTEM, url: config.compare.redisUrl, problem: redisProblem, run: benchRedis },
     { system: NATS_SYSTEM, url: config.compare.natsUrl, problem: natsProblem, run: benchNats },
   ] as const;
@@ -142,6 +186,9 @@ export function formatComparison(report: CompareReport): string {
       lines.push(...group.map(line));
     });
     lines.push("vs redis: msgs/s divided by Redis's in the same scenario (runnel/redis on Runnel's rows)");
+    if (report.systems.some((s) => s.system === RUNNEL_RESP_SYSTEM && s.status === "measured")) {
+      lines.push(`${RUNNEL_RESP_SYSTEM}: Runnel on SQLite (full durability) driven by the Redis rows' ioredis code over --resp-port`);
+    }
     const { before, after, cores } = report.load;
     lines.push(`load average (1, 5, 15 min) on ${cores} cores: ${before.join(" ")} before Redis/NATS, ${after.join(" ")} after (${report.seconds} s)`);
   }

@@ -12,6 +12,7 @@
 //   1,000/s), BENCH_PUSH_SUBSCRIBERS (2), BENCH_PUSH_IDLE (2,000 x scale of each kind)
 //   BENCH_CPU_PROF=dir             run every server under --cpu-prof; summarise with bench/profile-summary.ts
 //   BENCH_COMPARE=0                skip measuring Redis Streams and NATS JetStream under the same workloads (bench/compare.ts)
+//   BENCH_COMPARE_RESP=0           in that section, skip Runnel over the Redis protocol (a sqlite-full node with --resp-port)
 //   BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NATS_URL (nats://127.0.0.1:4222)   loopback only; skipped when unreachable
 //   BENCH_COMPARE_MAX_SECONDS      cap per measured phase of Redis and NATS (default 8, at most BENCH_MAX_SECONDS)
 //   RUNNEL_BENCH_DATABASE_URL      PostgreSQL to use (default RUNNEL_TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test)
@@ -69,6 +70,8 @@ export interface PushBenchConfig {
 /** The comparison section (bench/compare.ts): the same workloads against Redis Streams and NATS JetStream. */
 export interface CompareBenchConfig {
   enabled: boolean;
+  /** Also run the Redis workloads against a Runnel node (SQLite, full durability) over its RESP listener. */
+  resp: boolean;
   redisUrl: string;
   natsUrl: string;
   /** Cap per measured phase, kept short so the section adds well under a minute. */
@@ -154,6 +157,7 @@ export function resolveBenchConfig(): BenchConfig {
     cpuProfDir: process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined,
     compare: {
       enabled: process.env.BENCH_COMPARE !== "0",
+      resp: process.env.BENCH_COMPARE_RESP !== "0",
       redisUrl: loopbackUrl("BENCH_REDIS_URL", "redis://127.0.0.1:6379"),
       natsUrl: loopbackUrl("BENCH_NATS_URL", "nats://127.0.0.1:4222"),
       maxSeconds: Math.min(num("BENCH_MAX_SECONDS", 15, 1), num("BENCH_COMPARE_MAX_SECONDS", 8, 1)),

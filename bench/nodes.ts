@@ -14,6 +14,8 @@ import { PG_URL, type BackendName, type BenchConfig } from "./config.js";
 export interface NodeSet extends AsyncDisposable {
   backend: BackendName;
   nodes: ChildServer[];
+  /** `redis://host:port` of each node's RESP listener, when the set was started with `resp`. */
+  respUrls: string[];
   /** How the storage was set up, for the results file. */
   describe: string;
   /** A node that exited on its own (crashed) while the set was in use, with its stderr. */
@@ -101,8 +103,9 @@ export async function dropSchema(schema: string): Promise<void> {
  * `node [nodeFlags] dist/cli/main.js serve …`, resolved once it listens. Like the tests' `spawnServer`, plus node
  * flags: `--cpu-prof` is not allowed in NODE_OPTIONS, so profiling needs its own command line.
  */
-function spawnNode(args: string[], nodeFlags: string[]): Promise<ChildServer> {
-  const proc = spawn(process.execPath, [...nodeFlags, MAIN, "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "warn", ...args], {
+function spawnNode(args: string[], nodeFlags: string[], resp = false): Promise<ChildServer & { respUrl?: string }> {
+  const respArgs = resp ? ["--resp-port", "0"] : [];
+  const proc = spawn(process.execPath, [...nodeFlags, MAIN, "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "warn", ...respArgs, ...args], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let err = "";
@@ -112,10 +115,12 @@ function spawnNode(args: string[], nodeFlags: string[]): Promise<ChildServer> {
     proc.stderr.on("data", (chunk: Buffer) => {
       err += chunk.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(err);
-      if (!m) return;
+      const r = /listening on (redis:\/\/[^\s]+)/.exec(err);
+      if (!m || (resp && !r)) return;
       clearTimeout(timer);
       resolve({
         url: m[1]!,
+        ...(r ? { respUrl: r[1]! } : {}),
         proc,
         stderr: () => err,
         async stop(signal = "SIGTERM") {
@@ -135,9 +140,13 @@ function profileFlags(config: BenchConfig, label: string): string[] {
   return config.cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(config.cpuProfDir, label)}`];
 }
 
-/** Starts the servers for `backend` on fresh storage; disposing stops them and removes the storage. */
-export async function startNodes(backend: BackendName, config: BenchConfig): Promise<NodeSet> {
+/**
+ * Starts the servers for `backend` on fresh storage; disposing stops them and removes the storage. With `resp`,
+ * each node also serves the Redis protocol on a free port.
+ */
+export async function startNodes(backend: BackendName, config: BenchConfig, options: { resp?: boolean } = {}): Promise<NodeSet> {
   const nodes: ChildServer[] = [];
+  const respUrls: string[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   let wake: Awaited<ReturnType<typeof listenForWakeups>> | undefined;
   let store: StoreOptions;
@@ -162,6 +171,7 @@ export async function startNodes(backend: BackendName, config: BenchConfig): Pro
   const set: NodeSet = {
     backend,
     nodes,
+    respUrls,
     describe:
       store.kind === "sqlite"
         ? `sqlite in a temp folder, ${extra.join(" ")}`
@@ -193,7 +203,9 @@ export async function startNodes(backend: BackendName, config: BenchConfig): Pro
   try {
     // One after the other, so the second node finds the migrations done rather than waiting on the lock.
     for (let i = 0; i < count; i++) {
-      const node = await spawnNode([...storeArgs(store), ...extra], profileFlags(config, `${backend}-node${i + 1}`));
+      const label = `${backend}${options.resp ? "-resp" : ""}-node${i + 1}`;
+      const node = await spawnNode([...storeArgs(store), ...extra], profileFlags(config, label), options.resp);
+      if (node.respUrl) respUrls.push(node.respUrl);
       node.proc.once("exit", (code, signal) => {
         if (!stopping) crashes.push(`node ${i + 1} exited (code ${code}, signal ${signal}) during the run:\n${node.stderr()}`);
       });

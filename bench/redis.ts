@@ -1,4 +1,5 @@
-// Redis Streams under Runnel's three workloads, same payloads and counts: XADD one at a time, pipelined XADD, XREADGROUP + XACK.
+// Redis Streams commands under Runnel's three workloads, same payloads and counts: XADD one at a time, pipelined XADD,
+// XREADGROUP + XACK; against Redis itself or any RESP endpoint (Runnel's own, with --resp-port).
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import type { BenchConfig } from "./config.js";
@@ -7,9 +8,13 @@ import { Recorder, result, runWorkers, type ScenarioResult } from "./stats.js";
 
 export const REDIS_SYSTEM = "redis";
 
-/** What the results file says about the Redis it measured: its version and whether XADD reaches the disk. */
+/**
+ * What the results file says about the Redis it measured: its version and whether XADD reaches the disk. For a
+ * Runnel node, `runnelVersion` is set and the Redis settings do not apply ("n/a").
+ */
 export interface RedisServerInfo {
   version: string;
+  runnelVersion: string | null;
   appendonly: string;
   appendfsync: string;
   save: string;
@@ -53,7 +58,9 @@ export async function redisProblem(url: string): Promise<string | undefined> {
 async function serverInfo(redis: Redis): Promise<RedisServerInfo> {
   const info = await redis.info("server");
   const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? "unknown";
+  const runnelVersion = /runnel_version:([^\r\n]+)/.exec(info)?.[1] ?? null;
   const setting = async (name: string): Promise<string> => {
+    if (runnelVersion !== null) return "n/a";
     try {
       const pair = (await redis.config("GET", name)) as string[];
       return pair[1] ?? "?";
@@ -61,7 +68,13 @@ async function serverInfo(redis: Redis): Promise<RedisServerInfo> {
       return "? (CONFIG GET refused)";
     }
   };
-  return { version, appendonly: await setting("appendonly"), appendfsync: await setting("appendfsync"), save: await setting("save") };
+  return {
+    version,
+    runnelVersion,
+    appendonly: await setting("appendonly"),
+    appendfsync: await setting("appendfsync"),
+    save: await setting("save"),
+  };
 }
 
 async function pool(url: string, size: number): Promise<Redis[]> {
@@ -119,7 +132,7 @@ async function expectLength(redis: Redis, key: string, expected: number, problem
 }
 
 /** `concurrency` producers, one connection each, each awaiting its XADD before sending the next. */
-async function appendOne(conns: Redis[], key: string, config: BenchConfig, count: number): Promise<ScenarioResult> {
+async function appendOne(conns: Redis[], key: string, config: BenchConfig, count: number, system: string): Promise<ScenarioResult> {
   const { concurrency } = config.appendOne;
   const rec = new Recorder();
   let next = 0;
@@ -141,23 +154,23 @@ async function appendOne(conns: Redis[], key: string, config: BenchConfig, count
   const problems: string[] = [];
   await expectLength(conns[0]!, key, ok, problems);
   const params = { count, concurrency, connections: Math.min(conns.length, concurrency), payloadBytes: config.payloadBytes };
-  return result("append-one", REDIS_SYSTEM, key, rec, ok, seconds, "XADD", params, timedOut, problems);
+  return result("append-one", system, key, rec, ok, seconds, "XADD", params, timedOut, problems);
 }
 
-async function appendBatch(conns: Redis[], key: string, config: BenchConfig): Promise<ScenarioResult> {
+async function appendBatch(conns: Redis[], key: string, config: BenchConfig, system: string): Promise<ScenarioResult> {
   const { count, batchSize, concurrency } = config.appendBatch;
   const rec = new Recorder();
   const { ok, seconds, timedOut } = await appendPipelined(conns, key, config, count, batchSize, concurrency, rec);
   const problems: string[] = [];
   await expectLength(conns[0]!, key, ok, problems);
   const params = { count, batchSize, concurrency };
-  return result("append-batch", REDIS_SYSTEM, key, rec, ok, seconds, `pipeline of ${batchSize} XADD`, params, timedOut, problems);
+  return result("append-batch", system, key, rec, ok, seconds, `pipeline of ${batchSize} XADD`, params, timedOut, problems);
 }
 
 type ReadGroupReply = [stream: string, entries: [id: string, fields: string[]][]][] | null;
 
 /** Fills the stream (not timed), then `consumers` consumers of one group XREADGROUP `readCount` and XACK them until a read is empty. */
-async function groupReadAck(conns: Redis[], key: string, config: BenchConfig, prefill: number): Promise<ScenarioResult> {
+async function groupReadAck(conns: Redis[], key: string, config: BenchConfig, prefill: number, system: string): Promise<ScenarioResult> {
   const { consumers, readCount } = config.groupRead;
   const group = "workers";
   const problems: string[] = [];
@@ -190,13 +203,16 @@ async function groupReadAck(conns: Redis[], key: string, config: BenchConfig, pr
   const pending = (await conns[0]!.xpending(key, group)) as [number, ...unknown[]];
   if (!timedOut && pending[0] !== 0) problems.push(`group left ${pending[0]} entries pending`);
   const params = { prefill: filled.ok, consumers, readCount };
-  return result("group-read-ack", REDIS_SYSTEM, key, rec, consumed, seconds, `XREADGROUP+XACK (${readCount})`, params, timedOut, problems);
+  return result("group-read-ack", system, key, rec, consumed, seconds, `XREADGROUP+XACK (${readCount})`, params, timedOut, problems);
 }
 
-/** Runs the three workloads against Redis at `config.compare.redisUrl`, each on its own key, deleting every key it made. */
-export async function benchRedis(config: BenchConfig, log: Log): Promise<RedisRun> {
+/**
+ * Runs the three workloads against the RESP endpoint at `url`, each on its own key, deleting every key it made;
+ * the rows are labelled `system`.
+ */
+export async function benchResp(url: string, system: string, config: BenchConfig, log: Log): Promise<RedisRun> {
   const width = Math.max(config.appendOne.concurrency, config.appendBatch.concurrency, config.groupRead.consumers, 4);
-  const conns = await pool(config.compare.redisUrl, width);
+  const conns = await pool(url, width);
   const prefix = `runnel-bench:${randomBytes(4).toString("hex")}`;
   const keys: string[] = [];
   const key = (name: string): string => {
@@ -206,16 +222,25 @@ export async function benchRedis(config: BenchConfig, log: Log): Promise<RedisRu
   const rows: ScenarioResult[] = [];
   try {
     const server = await serverInfo(conns[0]!);
-    log(`# redis ${server.version} at ${config.compare.redisUrl} (appendonly ${server.appendonly}, appendfsync ${server.appendfsync}, save '${server.save}')`);
+    log(
+      server.runnelVersion === null
+        ? `# ${system} ${server.version} at ${url} (appendonly ${server.appendonly}, appendfsync ${server.appendfsync}, save '${server.save}')`
+        : `# ${system}: runnel ${server.runnelVersion} at ${url}`,
+    );
     // Warm the client's code paths on throwaway keys; these numbers are not kept.
-    await appendOne(conns, key("warmup-one"), config, config.warmupRequests);
-    await groupReadAck(conns, key("warmup-group"), config, config.warmupRequests);
-    rows.push(await appendOne(conns, key("append-one"), config, config.appendOne.count));
-    rows.push(await appendBatch(conns, key("append-batch"), config));
-    rows.push(await groupReadAck(conns, key("group"), config, config.groupRead.prefill));
+    await appendOne(conns, key("warmup-one"), config, config.warmupRequests, system);
+    await groupReadAck(conns, key("warmup-group"), config, config.warmupRequests, system);
+    rows.push(await appendOne(conns, key("append-one"), config, config.appendOne.count, system));
+    rows.push(await appendBatch(conns, key("append-batch"), config, system));
+    rows.push(await groupReadAck(conns, key("group"), config, config.groupRead.prefill, system));
     return { server, rows };
   } finally {
-    await conns[0]!.del(...keys).catch((error: unknown) => log(`# redis: could not delete ${keys.join(", ")}: ${messageOf(error)}`));
+    await conns[0]!.del(...keys).catch((error: unknown) => log(`# ${system}: could not delete ${keys.join(", ")}: ${messageOf(error)}`));
     for (const c of conns) c.disconnect();
   }
+}
+
+/** Runs the three workloads against Redis at `config.compare.redisUrl`. */
+export function benchRedis(config: BenchConfig, log: Log): Promise<RedisRun> {
+  return benchResp(config.compare.redisUrl, REDIS_SYSTEM, config, log);
 }

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   // Redis Streams and NATS JetStream under the same workloads, right after Runnel's rows so the machine is comparable.
   let compare: CompareReport | undefined;
   if (config.compare.enabled && config.push.mode !== "only") {
-    compare = await benchCompare(config, rows, log);
+    compare = await benchCompare(config, rows, log, (set) => (active = set));
     problems.push(...compare.problems);
   }
   let push: PushReport | undefined;
