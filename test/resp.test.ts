@@ -90,6 +90,11 @@ for (const backend of await backends()) {
         assert.equal(await redis.call("CLIENT", "GETNAME"), "worker-1");
         assert.equal(typeof (await redis.call("CLIENT", "ID")), "number");
         assert.deepEqual(await redis.call("COMMAND", "DOCS"), []);
+        assert.equal(await redis.call("CLIENT", "SETINFO", "LIB-NAME", "test"), "OK");
+        const names = (await redis.call("COMMAND", "LIST")) as string[];
+        assert.ok(names.includes("xreadgroup") && names.includes("xautoclaim"), names.join(" "));
+        assert.equal(await redis.call("COMMAND", "COUNT"), names.length);
+        await rejectsWith(redis.call("CONFIG", "GET", "save"), /^ERR unknown command 'CONFIG'/);
       });
 
       it("speaks RESP2 only: HELLO 2 answers the server map, HELLO 3 is NOPROTO; AUTH has no password to check", async () => {
@@ -180,6 +185,17 @@ for (const backend of await backends()) {
         assert.equal(await redis.xlen(other), 5);
       });
 
+      it("a reply holds at most 10,000 entries", async () => {
+        const s = unique("rs");
+        const p = redis.pipeline();
+        for (let i = 0; i < 10_050; i++) p.xadd(s, "*", "i", String(i));
+        await p.exec();
+        assert.equal(await redis.xlen(s), 10_050);
+        assert.equal(((await redis.xrange(s, "-", "+")) as RawEntry[]).length, 10_000);
+        assert.equal(((await redis.xrange(s, "-", "+", "COUNT", 20_000)) as RawEntry[]).length, 10_000);
+        assert.equal(await redis.xrange(s, "-", "+", "COUNT", 0), null);
+      });
+
       it("XDEL and XTRIM (MAXLEN and MINID) remove entries and say how many", async () => {
         const s = unique("rs");
         const ids: string[] = [];
@@ -243,13 +259,13 @@ for (const backend of await backends()) {
 
       it("fields added over RESP read over HTTP as a JSON object of strings; a repeated field keeps its last value", async () => {
         const s = unique("map");
-        const id = await redis.xadd(s, "*", "name", "ann", "age", "30", "quote", 'say "hi"\n', "name", "bob");
+        const id = await redis.xadd(s, "*", "name", "ann", "age", "30", "quote", 'say "hi"\n', "name", "bob", "city", "Zürich ✓");
         const res = await api.get(`/stream/${s}/range`);
         assert.equal(res.status, 200);
         assert.equal(res.body.entries[0].id, id);
-        assert.deepEqual(res.body.entries[0].payload, { name: "bob", age: "30", quote: 'say "hi"\n' });
+        assert.deepEqual(res.body.entries[0].payload, { name: "bob", age: "30", quote: 'say "hi"\n', city: "Zürich ✓" });
         const [entry] = (await redis.xrange(s, "-", "+")) as RawEntry[];
-        assert.deepEqual(entry![1], ["name", "bob", "age", "30", "quote", 'say "hi"\n']);
+        assert.deepEqual(entry![1], ["name", "bob", "age", "30", "quote", 'say "hi"\n', "city", "Zürich ✓"]);
       });
     });
 
@@ -330,6 +346,26 @@ for (const backend of await backends()) {
         assert.equal(justIds[0], ids[1]);
       });
 
+      it("XCLAIM with IDLE, RETRYCOUNT and FORCE; XREADGROUP NOACK leaves nothing pending", async () => {
+        const s = unique("g");
+        const ids = await fill(s, 3);
+        await redis.xgroup("CREATE", s, "g", "0");
+        await redis.xreadgroup("GROUP", "g", "c1", "COUNT", 1, "STREAMS", s, ">");
+        await redis.xclaim(s, "g", "c2", 0, ids[0]!, "IDLE", 7000, "RETRYCOUNT", 5);
+        assert.deepEqual(await redis.xpending(s, "g", "-", "+", 10), [[ids[0], "c2", 7000, 5]]);
+        // FORCE takes an entry that was never delivered into the PEL.
+        assert.deepEqual(await redis.xclaim(s, "g", "c2", 0, ids[2]!, "FORCE", "JUSTID"), [ids[2]]);
+        assert.equal(((await redis.xpending(s, "g")) as unknown[])[0], 2);
+        await rejectsWith(redis.xclaim(s, "g", "c2", 0, ids[1]!, "BOGUS"), "ERR Unrecognized XCLAIM option 'BOGUS'");
+
+        const t = unique("g");
+        await fill(t, 2);
+        await redis.xgroup("CREATE", t, "g", "0");
+        const got = (await redis.xreadgroup("GROUP", "g", "c1", "NOACK", "STREAMS", t, ">")) as [string, RawEntry[]][];
+        assert.equal(got[0]![1].length, 2);
+        assert.deepEqual(await redis.xpending(t, "g"), [0, null, null, null]);
+      });
+
       it("XGROUP CREATECONSUMER, DELCONSUMER, SETID and DESTROY; XINFO GROUPS and CONSUMERS", async () => {
         const s = unique("g");
         const ids = await fill(s, 3);
@@ -346,8 +382,13 @@ for (const backend of await backends()) {
         const consumers = (await redis.call("XINFO", "CONSUMERS", s, "g")) as unknown[][];
         assert.deepEqual(consumers.map((c) => [c[1], c[3]]), [["c1", 2], ["c2", 0]]);
 
+        assert.ok(consumers.every((c) => c[4] === "idle" && typeof c[5] === "number" && c[6] === "inactive"));
+
         assert.equal(await redis.call("XGROUP", "DELCONSUMER", s, "g", "c1"), 2);
         assert.equal(await redis.call("XGROUP", "DELCONSUMER", s, "g", "nobody"), 0);
+        const again = (await redis.xreadgroup("GROUP", "g", "c2", "STREAMS", s, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(again[0]![1].map((e) => e[0]), ids.slice(1), "the deleted consumer's entries went back to the group");
+        assert.ok(((await redis.call("XGROUP", "HELP")) as string[]).some((line) => line.startsWith("CREATECONSUMER")));
         assert.equal(await redis.xgroup("DESTROY", s, "g"), 1);
         assert.equal(await redis.xgroup("DESTROY", s, "g"), 0);
         assert.deepEqual(await redis.call("XINFO", "GROUPS", s), []);
@@ -396,6 +437,21 @@ for (const backend of await backends()) {
         const id = await redis.xadd(s, "*", "job", "1");
         assert.deepEqual(await read, [[s, [[id, ["job", "1"]]]]]);
         assert.deepEqual(await redis.xpending(s, "g"), [1, id, id, [["c1", "1"]]]);
+      });
+    });
+
+    describe("blocking reads and disconnects", () => {
+      it("a client that disconnects while blocked in XREADGROUP is not handed the next entry", async () => {
+        const s = unique("b");
+        await redis.xgroup("CREATE", s, "g", "$", "MKSTREAM");
+        const gone = await connect();
+        void gone.xreadgroup("GROUP", "g", "gone", "BLOCK", 4000, "STREAMS", s, ">").catch(() => undefined);
+        await sleep(100);
+        gone.disconnect();
+        await sleep(100);
+        const id = await redis.xadd(s, "*", "job", "1");
+        const got = (await redis.xreadgroup("GROUP", "g", "alive", "STREAMS", s, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(got[0]![1].map((e) => e[0]), [id]);
       });
     });
 
@@ -448,7 +504,23 @@ for (const backend of await backends()) {
     });
   });
 
-  describe(`Redis protocol shutdown (${backend.name})`, () => {
+  describe(`Redis protocol limits and shutdown (${backend.name})`, () => {
+    it("BLOCK 0 waits at most --max-block, then answers nil", async () => {
+      const server = await startTestServer(await backend.fresh(), { respPort: 0, maxBlockMs: 300 });
+      const redis = new Redis({ port: server.respPort!, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      redis.on("error", () => undefined);
+      try {
+        await redis.connect();
+        const started = Date.now();
+        assert.equal(await redis.xread("BLOCK", 0, "STREAMS", unique("s"), "$"), null);
+        const waited = Date.now() - started;
+        assert.ok(waited >= 250 && waited < 3000, `waited ${waited} ms`);
+      } finally {
+        redis.disconnect();
+        await server.close();
+      }
+    });
+
     it("closing the server ends a blocked XREAD and closes the RESP connection", async () => {
       const server = await startTestServer(await backend.fresh(), { respPort: 0 });
       const redis = new Redis({ port: server.respPort!, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
