@@ -30,6 +30,8 @@ export class RespConnection {
   private running = false;
   private quitting = false;
   private closed = false;
+  /** A protocol error to answer after the replies already owed, before the connection closes. */
+  private fatal: string | undefined;
   private out: string[] = [];
   private flushing = false;
   private readBlocked = false;
@@ -54,7 +56,7 @@ export class RespConnection {
     this.parser = new RedisParser({
       returnReply: (reply: unknown) => this.received(reply),
       returnError: () => this.protocolError("unexpected error reply from the client"),
-      returnFatalError: (error: Error) => this.protocolError(error.message),
+      returnFatalError: (error: Error) => this.protocolError(error.message.replace(/^Protocol error, /, "")),
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
@@ -115,12 +117,12 @@ export class RespConnection {
     if (!this.running) void this.pump();
   }
 
-  /** Like Redis: answer the protocol error, then close the connection. */
+  /** Like Redis: answer the protocol error (after the commands before it), then close the connection. */
   private protocolError(message: string): void {
     if (this.quitting || this.closed) return;
     this.quitting = true;
-    this.queue.length = this.head = 0;
-    this.send(encode(new RespError(`ERR Protocol error: ${message}`)));
+    this.fatal = `ERR Protocol error: ${message}`;
+    this.socket.pause();
     if (!this.running) this.finish();
   }
 
@@ -147,7 +149,7 @@ export class RespConnection {
   private async pump(): Promise<void> {
     this.running = true;
     try {
-      for (let args = this.take(); args && !this.closed; args = this.quitting ? undefined : this.take()) {
+      for (let args = this.take(); args && !this.closed; args = this.quitting && this.fatal === undefined ? undefined : this.take()) {
         const name = args[0]!;
         const command = COMMANDS.get(name.toLowerCase());
         if (!command) {
@@ -217,6 +219,7 @@ export class RespConnection {
   /** Writes what is left and ends the socket (after QUIT, a protocol error or on server close). */
   private finish(): void {
     if (this.closed) return;
+    if (this.fatal !== undefined) this.out.push(encode(new RespError(this.fatal)));
     this.flush();
     this.closed = true;
     this.abort.abort();
