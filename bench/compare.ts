@@ -5,6 +5,7 @@ import type { BenchConfig } from "./config.js";
 import { benchNats, natsProblem, NATS_SYSTEM, type NatsServerInfo } from "./nats.js";
 import { startNodes, type NodeSet } from "./nodes.js";
 import { benchRedis, benchResp, redisProblem, REDIS_SYSTEM, type RedisRun, type RedisServerInfo } from "./redis.js";
+import { DURABLE_REDIS_SYSTEM, durableRedisProblem, startDurableRedis } from "./redis-durable.js";
 import type { ScenarioName, ScenarioResult } from "./stats.js";
 
 /** Runnel on SQLite with full durability, driven by the Redis benchmark's ioredis code through `--resp-port`. */
@@ -12,7 +13,7 @@ export const RUNNEL_RESP_SYSTEM = "runnel sqlite-full (resp)" as const;
 
 /** One system the section tried: measured, not reachable (skipped), or failed part-way. */
 export interface ComparedSystem {
-  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM | typeof RUNNEL_RESP_SYSTEM;
+  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM | typeof RUNNEL_RESP_SYSTEM | typeof DURABLE_REDIS_SYSTEM;
   url: string;
   status: "measured" | "unreachable" | "failed";
   /** Why it was skipped or failed. */
@@ -31,6 +32,8 @@ export interface ComparisonRow {
   latencyOf: string;
   /** This row's msgs/s divided by Redis's in the same scenario; null without a Redis row. */
   ratioToRedis: number | null;
+  /** The same against the Redis that syncs every write (`redis aof-always`); null without that row. */
+  ratioToDurableRedis: number | null;
 }
 
 export interface CompareReport {
@@ -84,6 +87,15 @@ async function benchRunnelResp(config: BenchConfig, log: Log, onNodes: (set: Nod
   return run;
 }
 
+/** Starts the private redis-server that syncs every write, runs the workloads on it, and stops it. */
+async function benchDurableRedis(config: BenchConfig, log: Log): Promise<RedisRun> {
+  const redis = await startDurableRedis();
+  if (typeof redis === "string") throw new Error(redis);
+  await using _ = redis;
+  // Awaited here: the server must outlive the run, not just the call that starts it.
+  return await benchResp(redis.url, DURABLE_REDIS_SYSTEM, config, log);
+}
+
 /** Measures each reachable system in turn and lines its rows up against `runnelRows`. */
 export async function benchCompare(
   config: BenchConfig,
@@ -106,9 +118,16 @@ export async function benchCompare(
     problem: async () => undefined,
     run: (c: BenchConfig, l: Log) => benchRunnelResp(c, l, onNodes),
   };
+  const durable = {
+    system: DURABLE_REDIS_SYSTEM,
+    url: "a private redis-server, appendfsync always",
+    problem: durableRedisProblem,
+    run: benchDurableRedis,
+  };
   const candidates = [
     ...(config.compare.resp ? [resp] : []),
     { system: REDIS_SYSTEM, url: config.compare.redisUrl, problem: redisProblem, run: benchRedis },
+    ...(config.compare.durable ? [durable] : []),
     { system: NATS_SYSTEM, url: config.compare.natsUrl, problem: natsProblem, run: benchNats },
   ] as const;
   for (const { system, url, problem, run } of candidates) {
@@ -142,6 +161,9 @@ function lineUp(runnelRows: readonly ScenarioResult[], otherRows: readonly Scena
   const lines: ComparisonRow[] = [];
   for (const scenario of SCENARIOS) {
     const redis = otherRows.find((r) => r.scenario === scenario && r.backend === REDIS_SYSTEM);
+    const durable = otherRows.find((r) => r.scenario === scenario && r.backend === DURABLE_REDIS_SYSTEM);
+    const per = (row: ScenarioResult, base: ScenarioResult | undefined) =>
+      base && base.msgsPerSec > 0 ? Math.round((row.msgsPerSec / base.msgsPerSec) * 10_000) / 10_000 : null;
     const pick = (row: ScenarioResult, system: string): ComparisonRow => ({
       scenario,
       system,
@@ -149,7 +171,8 @@ function lineUp(runnelRows: readonly ScenarioResult[], otherRows: readonly Scena
       p50Ms: row.p50Ms,
       p99Ms: row.p99Ms,
       latencyOf: row.latencyOf,
-      ratioToRedis: redis && redis.msgsPerSec > 0 ? Math.round((row.msgsPerSec / redis.msgsPerSec) * 10_000) / 10_000 : null,
+      ratioToRedis: per(row, redis),
+      ratioToDurableRedis: per(row, durable),
     });
     for (const row of runnelRows) if (row.scenario === scenario) lines.push(pick(row, `runnel ${row.backend}`));
     for (const row of otherRows) if (row.scenario === scenario) lines.push(pick(row, row.backend));
@@ -164,7 +187,7 @@ function ratio(r: number | null): string {
 
 /** The comparison as an aligned table, plus one line for each system that was not measured. */
 export function formatComparison(report: CompareReport): string {
-  const header = ["scenario", "system", "msgs/s", "p50 ms", "p99 ms", "vs redis", "latency of"];
+  const header = ["scenario", "system", "msgs/s", "p50 ms", "p99 ms", "vs redis", "vs durable", "latency of"];
   const body = report.comparison.map((r) => [
     r.scenario,
     r.system,
@@ -172,9 +195,10 @@ export function formatComparison(report: CompareReport): string {
     r.p50Ms === null ? "-" : r.p50Ms.toFixed(1),
     r.p99Ms === null ? "-" : r.p99Ms.toFixed(1),
     ratio(r.ratioToRedis),
+    ratio(r.ratioToDurableRedis),
     r.latencyOf,
   ]);
-  const numeric = new Set([2, 3, 4, 5]);
+  const numeric = new Set([2, 3, 4, 5, 6]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   const lines: string[] = [];
@@ -186,6 +210,12 @@ export function formatComparison(report: CompareReport): string {
       lines.push(...group.map(line));
     });
     lines.push("vs redis: msgs/s divided by Redis's in the same scenario (runnel/redis on Runnel's rows)");
+    if (report.systems.some((s) => s.system === DURABLE_REDIS_SYSTEM && s.status === "measured")) {
+      lines.push(
+        `vs durable: the same against ${DURABLE_REDIS_SYSTEM}, a private redis-server with appendonly yes and appendfsync always ` +
+          "(every write synced to disk before the reply, as Runnel's sqlite-full does)",
+      );
+    }
     if (report.systems.some((s) => s.system === RUNNEL_RESP_SYSTEM && s.status === "measured")) {
       lines.push(`${RUNNEL_RESP_SYSTEM}: Runnel on SQLite (full durability) driven by the Redis rows' ioredis code over --resp-port`);
     }
