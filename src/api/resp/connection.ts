@@ -60,7 +60,10 @@ export class RespConnection {
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
-      if (!this.closed && !this.quitting) this.parser.execute(chunk);
+      if (this.closed || this.quitting) return;
+      this.parser.execute(chunk);
+      // Started once the whole chunk is parsed, so a pipeline's XADDs to one stream join one append.
+      if (!this.running) void this.pump();
     });
     socket.on("drain", () => {
       this.writeBlocked = false;
@@ -114,7 +117,6 @@ export class RespConnection {
     }
     this.queue.push(args);
     this.updateReading();
-    if (!this.running) void this.pump();
   }
 
   /** Like Redis: answer the protocol error (after the commands before it), then close the connection. */
