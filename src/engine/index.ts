@@ -14,7 +14,7 @@ import { WindowsService } from "./windows/index.js";
 export type { EngineOptions } from "./context.js";
 export type { Delivery } from "./delivery.js";
 export type { GroupInfo, GroupReadOptions, AutoClaimResult } from "./groups.js";
-export type { StreamInfo, GroupSummary } from "./streams.js";
+export type { StreamInfo, GroupSummary, AppendOptions, TrimBy } from "./streams.js";
 export { DEAD_HEADERS } from "./dead-letters.js";
 
 export class Engine {

@@ -44,6 +44,30 @@ export interface StreamInfo {
   createdAt: number;
 }
 
+/** A trim by length or by lowest id kept (XTRIM, XADD MAXLEN/MINID). */
+export interface TrimBy {
+  maxLen?: number;
+  minId?: StreamId;
+}
+
+/** Options of one append that make it a unit of its own (XADD's NOMKSTREAM and MAXLEN/MINID). */
+export interface AppendOptions {
+  /** Trim the stream in the same transaction, after the append. */
+  trim?: TrimBy;
+  /** Append only to an existing stream; a missing one answers null and is not created. */
+  mustExist?: boolean;
+}
+
+/** Trims a locked stream and answers how many entries went. */
+async function trimInTx(tx: Tx, stream: StreamRecord, by: TrimBy): Promise<number> {
+  let n = 0;
+  if (by.minId) n += await tx.entries.deleteBelow(stream.id, by.minId);
+  if (by.maxLen !== undefined) n += await trimToLength(tx, stream.id, stream.length - n, by.maxLen);
+  await tx.streams.addLength(stream.id, -n);
+  stream.length -= n;
+  return n;
+}
+
 export interface ReadOptions {
   /** Entries after this id; `$` means after the current top (only new ones). */
   after: string;
@@ -125,6 +149,29 @@ export class StreamsService {
     return outcome.results;
   }
 
+  /**
+   * Appends with options, as one transaction: only to an existing stream (else null, nothing created), and
+   * trimmed right after, so no reader sees the stream longer than the trim allows.
+   */
+  async appendWith(
+    namespace: string,
+    name: string,
+    entries: readonly NewEntry[],
+    options: AppendOptions,
+    field = "entries",
+  ): Promise<AppendResult[] | null> {
+    checkName(name, "stream");
+    if (entries.length === 0) throw new BadRequestError("at least one entry is required", { field });
+    const outcome = await this.ctx.store.write(async (tx) => {
+      if (options.mustExist && !(await tx.streams.get(namespace, name, true))) return null;
+      const appended = await appendInTx(tx, namespace, name, entries, this.ctx.clock.now(), field);
+      if (options.trim) await trimInTx(tx, appended.stream, options.trim);
+      return appended;
+    });
+    if (outcome && outcome.stored > 0) this.ctx.changed(namespace, name);
+    return outcome && outcome.results;
+  }
+
   async get(namespace: string, name: string): Promise<StreamRecord> {
     return this.ctx.store.read((tx) => requireStream(tx, namespace, name));
   }
@@ -201,16 +248,8 @@ export class StreamsService {
     }
   }
 
-  async trim(namespace: string, name: string, by: { maxLen?: number; minId?: StreamId }): Promise<number> {
-    const removed = await this.ctx.store.write(async (tx) => {
-      const stream = await requireStream(tx, namespace, name, true);
-      let n = 0;
-      if (by.minId) n += await tx.entries.deleteBelow(stream.id, by.minId);
-      if (by.maxLen !== undefined) n += await trimToLength(tx, stream.id, stream.length - n, by.maxLen);
-      await tx.streams.addLength(stream.id, -n);
-      return n;
-    });
-    return removed;
+  async trim(namespace: string, name: string, by: TrimBy): Promise<number> {
+    return this.ctx.store.write(async (tx) => trimInTx(tx, await requireStream(tx, namespace, name, true), by));
   }
 
   async deleteEntries(namespace: string, name: string, ids: readonly StreamId[]): Promise<number> {

@@ -1,21 +1,19 @@
 // Stream commands: XADD (pipelined ones to one stream become one append), XLEN, XRANGE, XREVRANGE, XDEL, XTRIM.
 import { UnavailableError } from "../../../core/errors.js";
-import { formatId, parseRangeEnd, parseRangeStart, type StreamId } from "../../../core/ids.js";
+import { formatId, parseRangeEnd, parseRangeStart } from "../../../core/ids.js";
 import type { NewEntry } from "../../../core/types.js";
+import type { TrimBy } from "../../../engine/index.js";
 import { ArgReader, integer, nonNegative, streamId } from "../args.js";
 import { isMissing, RespError, wrongArity } from "../errors.js";
 import { entryReply, payloadOf } from "../entries.js";
 import { NULL_ARRAY, type Reply } from "../protocol.js";
 import type { Command, CommandContext } from "./types.js";
 
-/** MAXLEN or MINID as XADD and XTRIM take them. Trimming is always exact: `~` and LIMIT are accepted. */
-export interface TrimSpec {
-  maxLen?: number;
-  minId?: StreamId;
-}
-
-/** Reads `MAXLEN|MINID [=|~] threshold [LIMIT n]` at the reader, or nothing when the next word is neither. */
-function readTrim(r: ArgReader, into: TrimSpec): boolean {
+/**
+ * Reads `MAXLEN|MINID [=|~] threshold [LIMIT n]` at the reader, or nothing when the next word is neither.
+ * Trimming is always exact: `~` and LIMIT are accepted.
+ */
+function readTrim(r: ArgReader, into: TrimBy): boolean {
   const word = r.peekWord();
   if (word !== "MAXLEN" && word !== "MINID") return false;
   if (into.maxLen !== undefined || into.minId !== undefined) {
@@ -38,7 +36,7 @@ function readTrim(r: ArgReader, into: TrimSpec): boolean {
 interface XaddCall {
   key: string;
   noMkStream: boolean;
-  trim: TrimSpec;
+  trim: TrimBy;
   id: string;
   payload: string;
 }
@@ -46,7 +44,7 @@ interface XaddCall {
 function parseXadd(ctx: CommandContext, args: readonly string[]): XaddCall {
   const r = new ArgReader(args, 1);
   let noMkStream = false;
-  const trim: TrimSpec = {};
+  const trim: TrimBy = {};
   for (;;) {
     if (r.peekWord() === "NOMKSTREAM") {
       r.next();
@@ -67,7 +65,7 @@ function newEntry(call: XaddCall): NewEntry {
   return call.id === "*" ? { payload: call.payload } : { id: call.id, payload: call.payload };
 }
 
-async function trimStream(ctx: CommandContext, key: string, spec: TrimSpec): Promise<number> {
+async function trimStream(ctx: CommandContext, key: string, spec: TrimBy): Promise<number> {
   try {
     return await ctx.engine.streams.trim(ctx.namespace, key, spec);
   } catch (error) {
@@ -78,17 +76,14 @@ async function trimStream(ctx: CommandContext, key: string, spec: TrimSpec): Pro
 
 async function xadd(ctx: CommandContext, args: string[]): Promise<Reply> {
   const call = parseXadd(ctx, args);
-  if (call.noMkStream) {
-    try {
-      await ctx.engine.streams.get(ctx.namespace, call.key);
-    } catch (error) {
-      if (isMissing(error)) return null;
-      throw error;
-    }
+  const trims = call.trim.maxLen !== undefined || call.trim.minId !== undefined;
+  if (!call.noMkStream && !trims) {
+    const [result] = await ctx.engine.streams.append(ctx.namespace, call.key, [newEntry(call)], "");
+    return formatId(result!.id);
   }
-  const [result] = await ctx.engine.streams.append(ctx.namespace, call.key, [newEntry(call)], "");
-  if (call.trim.maxLen !== undefined || call.trim.minId !== undefined) await trimStream(ctx, call.key, call.trim);
-  return formatId(result!.id);
+  const options = { mustExist: call.noMkStream, ...(trims ? { trim: call.trim } : {}) };
+  const results = await ctx.engine.streams.appendWith(ctx.namespace, call.key, [newEntry(call)], options, "");
+  return results === null ? null : formatId(results[0]!.id);
 }
 
 /**
@@ -184,7 +179,7 @@ export const streamCommands: Command[] = [
     arity: -4,
     async run(ctx, args) {
       const r = new ArgReader(args, 1);
-      const spec: TrimSpec = {};
+      const spec: TrimBy = {};
       if (!readTrim(r, spec) || !r.done) throw new RespError("ERR syntax error");
       return trimStream(ctx, args[0]!, spec);
     },
