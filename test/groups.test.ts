@@ -206,6 +206,17 @@ for (const backend of await backends()) {
         assert.deepEqual(idsOf(await read(api, s, "g", "c")), ids);
       });
 
+      it("a read blocked on a group that is destroyed answers 404, not an empty read when its time is up", async () => {
+        const s = unique("destroy-blocked");
+        await addMany(api, s, 1);
+        await createGroup(api, s, "g", "$");
+        const blocked = api.get(`/stream/${s}/group/g/consumer/c?block=30000`);
+        // The read must be waiting before the group goes; it registers within a few event-loop turns.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal((await api.del(`/stream/${s}/group/g`)).status, 200);
+        assertNotFound(await blocked, "blocked read of a destroyed group");
+      });
+
       it("destroying a group removes it with its pending entries", async () => {
         const s = unique("destroy");
         const ids = await addMany(api, s, 3);
@@ -556,9 +567,10 @@ for (const backend of await backends()) {
         const timedRow = (await pending(api, s, "g", `start=${ids[0]}&end=${ids[0]}`)).entries;
         assert.deepEqual(timedRow.map((r: any) => [r.consumer, r.idleMs]), [["c3", 4_000]]);
 
-        // force claims an entry that is not pending.
-        const forced = await claim({ consumer: "c4", minIdleTime: 0, ids: [ids[3]], force: true });
-        assert.deepEqual(forced.body.entries.map((e: any) => [e.id, e.deliveryCount]), [[ids[3], 1]]);
+        // force claims an entry that is not pending, whatever minIdleTime says (it was never idle); as in Redis, it
+        // enters the PEL as delivered once and the claim counts a delivery.
+        const forced = await claim({ consumer: "c4", minIdleTime: 60_000, ids: [ids[3]], force: true });
+        assert.deepEqual(forced.body.entries.map((e: any) => [e.id, e.deliveryCount]), [[ids[3], 2]]);
         assert.deepEqual(
           (await pending(api, s, "g")).consumers,
           [
@@ -566,6 +578,26 @@ for (const backend of await backends()) {
             { name: "c4", pending: 2 },
           ],
         );
+      });
+
+      it("a claim's time in the future counts as now, so the entry can still be claimed once idle", async () => {
+        const s = unique("claim-future");
+        const [id] = await addMany(api, s, 1);
+        await createGroup(api, s, "g");
+        await read(api, s, "g", "c1");
+        const future = await api.post(`/stream/${s}/group/g/claim`, {
+          consumer: "c1",
+          minIdleTime: 0,
+          ids: [id],
+          time: clock.now() + 3_600_000,
+          justId: true,
+        });
+        assert.deepEqual(future.body, { ids: [id] });
+        assert.deepEqual((await pending(api, s, "g", "count=10")).entries.map((r: any) => r.idleMs), [0]);
+        clock.advance(1_000);
+        const taken = await api.post(`/stream/${s}/group/g/claim`, { consumer: "c2", minIdleTime: 1_000, ids: [id] });
+        assert.equal(taken.status, 200, JSON.stringify(taken.body));
+        assert.deepEqual(taken.body.entries.map((e: any) => e.id), [id]);
       });
 
       it("autoclaim pages through idle entries with its next cursor", async () => {

@@ -294,7 +294,8 @@ export async function claimOne(
     const deadLetterStream = await deadLetter(tx, stream, group, entry, historyWith(p), "max-deliveries", now);
     return { kind: "dead", deadLetterStream };
   }
-  const deliveredAt = options.timeMs ?? now - (options.idleMs ?? 0);
+  // A last-delivery time in the future would keep the entry from ever being idle enough: it is capped at now.
+  const deliveredAt = Math.min(now, options.timeMs ?? now - (options.idleMs ?? 0));
   await tx.pending.add(stream.id, group, {
     id: p.id,
     partition: p.partition,

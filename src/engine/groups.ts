@@ -109,6 +109,8 @@ export class GroupsService {
         throw new NotFoundError(`group '${name}' does not exist on stream '${streamName}'`, { field: "group" });
       }
     });
+    // Readers blocked on the group learn at once that it is gone.
+    this.ctx.changed(namespace, streamName);
   }
 
   async list(namespace: string, streamName: string): Promise<GroupInfo[]> {
@@ -290,13 +292,18 @@ export class GroupsService {
       const claimed: Delivery[] = [];
       for (const id of ids) {
         let p = await tx.pending.get(stream.id, name, id);
-        if (!p && options.force && (await tx.entries.get(stream.id, id))) {
-          p = { id, partition: 0, consumer, deliveredAt: now, deliveryCount: 0, history: null };
+        // FORCE puts an entry that is not pending into the PEL as delivered once, and (as Redis does) skips the
+        // idle check for it: it was never delivered to anyone to be idle.
+        let forced = false;
+        if (!p && options.force) {
           const entry = await tx.entries.get(stream.id, id);
-          p.partition = entry!.partition;
-          await tx.groups.undefer(stream.id, name, id);
+          if (entry) {
+            p = { id, partition: entry.partition, consumer, deliveredAt: now, deliveryCount: 1, history: null };
+            forced = true;
+            await tx.groups.undefer(stream.id, name, id);
+          }
         }
-        if (!p || now - p.deliveredAt < minIdleMs) continue;
+        if (!p || (!forced && now - p.deliveredAt < minIdleMs)) continue;
         const outcome = await claimOne(tx, stream, name, p, consumer, now, options);
         if (outcome.kind === "claimed") claimed.push(outcome.delivery);
         else if (outcome.kind === "dead") dead.add(outcome.deadLetterStream);
