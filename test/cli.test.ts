@@ -211,6 +211,16 @@ describe("runnel client commands", () => {
     );
   });
 
+  it("tail --no-wait prints what the stream holds, up to --count, and stops", async () => {
+    const stream = unique("nowait");
+    await client.streams.appendBatch(stream, [1, 2, 3].map((n) => ({ payload: { n } })));
+    const run = await cli(["tail", stream, "--from", "0", "--count", "10", "--no-wait"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(lines(run.stdout).map((l) => JSON.parse(l).payload), [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const all = await cli(["tail", stream, "--from", "0", "--no-wait"]);
+    assert.equal(lines(all.stdout).length, 3, all.stderr);
+  });
+
   it("tails entries appended after it started", async () => {
     const stream = unique("follow");
     await client.streams.append(stream, { old: true });
@@ -238,6 +248,9 @@ describe("runnel client commands", () => {
       [[{ n: 1 }, 1], [{ n: 2 }, 1]],
     );
     assert.equal((await client.groups.pending(stream, "workers")).count, 0);
+    // A consumed entry's JSON line has the fields tail prints, plus its delivery count.
+    const tailed = JSON.parse(lines((await cli(["tail", stream, "--from", "0", "--count", "1"])).stdout)[0]!);
+    assert.deepEqual(Object.keys(JSON.parse(lines(acked.stdout)[0]!)), [...Object.keys(tailed), "deliveryCount"]);
     const kept = await cli(["consume", stream, "workers", "--count", "1", "--no-ack", "--consumer", "c2"]);
     assert.equal(kept.code, 0, kept.stderr);
     assert.deepEqual(lines(kept.stdout).map((l) => JSON.parse(l).payload), [{ n: 3 }]);
@@ -292,7 +305,7 @@ describe("runnel client commands", () => {
     const consumed = await cli(["consume", stream, "g", "--start", "0", "--count", "2", "--format", "json"]);
     assert.deepEqual(
       lines(consumed.stdout).map((l) => JSON.parse(l)),
-      stored.map(({ correlationId: _c, causationId: _ca, messageId: _m, deliverAt: _d, ...e }) => ({ ...e, deliveryCount: 1 })),
+      stored.map((e) => ({ ...e, deliveryCount: 1 })),
     );
     for (const args of [["tail", stream, "--format", "xml"], ["consume", stream, "g", "--format", "Pretty"]]) {
       const run = await cli(args);
@@ -432,7 +445,7 @@ describe("runnel client commands", () => {
 
   it("an unreachable server exits 1 with one line naming the URL", async () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
-    for (const args of [["info", "x"], ["publish", "x", "1"], ["bench", "--count", "10"]]) {
+    for (const args of [["info", "x"], ["publish", "x", "1"], ["bench", "--count", "10"], ["consume", "x", "g"]]) {
       const run = await runnel([...args, "--url", dead]);
       assert.equal(run.code, 1, `${args.join(" ")}: ${run.stderr}`);
       assert.equal(lines(run.stderr).length, 1, run.stderr);
@@ -448,6 +461,16 @@ describe("runnel client commands", () => {
     assert.equal(run.code, 1);
     assert.equal(lines(run.stderr).length, 1, run.stderr);
     assert.match(run.stderr, /^runnel: /);
+  });
+
+  it("runnel without a command prints the usage on stderr and exits 2; runnel help exits 0", async () => {
+    const bare = await runnel([]);
+    assert.equal(bare.code, 2);
+    assert.equal(bare.stdout, "");
+    assert.match(bare.stderr, /^Usage: runnel <command>/m);
+    const help = await runnel(["help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: runnel <command>/m);
   });
 
   it("usage errors exit 2", async () => {

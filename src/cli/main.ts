@@ -86,6 +86,10 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${(await import("../api/server.js")).VERSION}\n`);
       return;
     case undefined:
+      // No command is a usage error: the help goes to stderr and the exit code says so.
+      process.stderr.write(HELP);
+      process.exitCode = 2;
+      return;
     case "help":
     case "--help":
     case "-h":

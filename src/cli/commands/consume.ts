@@ -38,16 +38,21 @@ export async function consume(argv: string[]): Promise<void> {
     if (error.code === "EPIPE") stop.abort();
     else throw error;
   });
+  // An unreachable server is one line and exit 1 at the start; later, while consuming, each retry is reported.
+  await client.health();
   let printed = 0;
   const messages = client.consume(stream!, group!, consumer, {
     count: limit === undefined ? 100 : Math.min(100, limit),
     startId: values.start ?? "$",
     signal: stop.signal,
+    onError: (error) => process.stderr.write(`runnel: ${error instanceof Error ? error.message : String(error)}; retrying\n`),
     ...(claimIdle === undefined ? {} : { autoClaimIdleMs: claimIdle }),
   });
   for await (const msg of messages) {
-    const { id, partition, offset, key, type, headers, payload, priority, timestamp, deliveryCount } = msg;
-    const line = { id, partition, offset, key, type, headers, payload, priority, timestamp, deliveryCount };
+    const { id, partition, offset, key, type, headers, payload, priority, correlationId, causationId, messageId } = msg;
+    const { timestamp, deliverAt, deliveryCount } = msg;
+    // The same fields as `runnel tail` prints, plus the delivery count.
+    const line = { id, partition, offset, key, type, headers, payload, priority, correlationId, causationId, messageId, timestamp, deliverAt, deliveryCount };
     process.stdout.write(print(msg, line));
     if (!values["no-ack"]) await msg.ack();
     if (limit !== undefined && ++printed >= limit) break;

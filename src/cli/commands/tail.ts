@@ -9,7 +9,8 @@ Prints a stream's entries, as JSON lines or pretty, and waits for new ones.
 
 Options:
   --from ID              0 for the whole stream, $ for new entries only, or an id to start after (default $)
-  --count N              stop after N entries
+  --count N              stop after N entries, waiting for new ones while there are fewer
+  --no-wait              print what the stream holds now (up to --count) and stop, instead of waiting
   --block MS             longest wait per read (default 20000)
 ${FORMAT_HELP}${COMMON_HELP}`;
 
@@ -17,6 +18,7 @@ export async function tail(argv: string[]): Promise<void> {
   const { values, positionals: given } = parseCommand(argv, {
     from: { type: "string" },
     count: { type: "string" },
+    "no-wait": { type: "boolean" },
     block: { type: "string" },
     format: { type: "string" },
   });
@@ -29,12 +31,15 @@ export async function tail(argv: string[]): Promise<void> {
   const client = clientFor(values.url);
   let after = await startAfter(client, stream!, values.from ?? "$");
   let printed = 0;
+  const wait = !values["no-wait"];
   while (limit === undefined || printed < limit) {
     const count = Math.min(100, limit === undefined ? 100 : limit - printed);
-    const entries = await client.streams.read(stream!, { after, block, count });
+    const entries = await client.streams.read(stream!, { after, count, ...(wait ? { block } : {}) });
     for (const e of entries) process.stdout.write(print(e, e));
     printed += entries.length;
     after = entries.at(-1)?.id ?? after;
+    // Without waiting, a short read has caught up with the stream: nothing more to print now.
+    if (!wait && entries.length < count) break;
   }
 }
 
