@@ -106,7 +106,7 @@ describe("runnel client commands", () => {
     const pub = await cli(["publish", stream, '{"n":1}', '{"n":2}', '"three"', "--ids"]);
     assert.equal(pub.code, 0, pub.stderr);
     assert.equal(lines(pub.stdout).length, 3);
-    assert.match(pub.stderr, /published 3 entries/);
+    assert.match(pub.stderr, /published 3 entries to \S+ in [\d.]+ s \(\d+\/s, 1 request\)/);
     const info = await cli(["info", stream]);
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, /^length\s+3$/m);

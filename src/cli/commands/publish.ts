@@ -95,7 +95,7 @@ export async function publish(argv: string[]): Promise<void> {
   if (quiet) return;
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(count / seconds) : count;
-  process.stderr.write(`published ${count} ${count === 1 ? "entry" : "entries"} to ${stream} in ${seconds.toFixed(2)} s (${rate}/s, ${producer.requests} requests)\n`);
+  process.stderr.write(`published ${count} ${count === 1 ? "entry" : "entries"} to ${stream} in ${seconds.toFixed(2)} s (${rate}/s, ${producer.requests} ${producer.requests === 1 ? "request" : "requests"})\n`);
 }
 
 /** The payload arguments, else --file, else stdin (also for `--file -`). */
