@@ -1,11 +1,11 @@
 // One client connection: parses pipelined commands, runs them strictly in order and writes replies in that order.
 import type { Socket } from "node:net";
-import RedisParser from "redis-parser";
 import type { Engine } from "../../engine/index.js";
 import { COMMANDS } from "./commands/table.js";
 import type { Command, CommandContext, ServerFacts, Session } from "./commands/types.js";
 import { RespError, toRespError, unknownCommand, wrongArity } from "./errors.js";
 import { encode, type Reply } from "./protocol.js";
+import { MAX_ARGS, RequestParser } from "./request-parser.js";
 
 export interface ConnectionDeps {
   engine: Engine;
@@ -18,13 +18,18 @@ export interface ConnectionDeps {
 const MAX_QUEUED = 10_000;
 /** Most pipelined calls joined into one engine call. */
 const MAX_BATCH = 10_000;
+/**
+ * One command's arguments together may hold this many times the largest payload: room for XACK or XDEL with a
+ * great many ids, while a single argument is capped at the payload limit (nothing larger could be stored).
+ */
+const COMMAND_PAYLOADS = 16;
 
 function arityOk(command: Command, argc: number): boolean {
   return command.arity >= 0 ? argc === command.arity : argc >= -command.arity;
 }
 
 export class RespConnection {
-  private readonly parser: RedisParser;
+  private readonly parser: RequestParser;
   private readonly queue: string[][] = [];
   private head = 0;
   private running = false;
@@ -50,18 +55,24 @@ export class RespConnection {
       id,
       name: null,
       signal: this.abort.signal,
-      closeAfterReply: () => (self.quitting = true),
+      closeAfterReply() {
+        // As in Redis, nothing after QUIT is run or answered, a protocol error further on included.
+        self.quitting = true;
+        self.fatal = undefined;
+      },
     };
     this.ctx = { engine: deps.engine, namespace: deps.namespace, session, server: deps.server };
-    this.parser = new RedisParser({
-      returnReply: (reply: unknown) => this.received(reply),
-      returnError: () => this.protocolError("unexpected error reply from the client"),
-      returnFatalError: (error: Error) => this.protocolError(error.message.replace(/^Protocol error, /, "")),
+    this.parser = new RequestParser({
+      maxBulkBytes: deps.server.maxPayloadBytes,
+      maxCommandBytes: COMMAND_PAYLOADS * deps.server.maxPayloadBytes,
+      maxArgs: MAX_ARGS,
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       if (this.closed || this.quitting) return;
-      this.parser.execute(chunk);
+      for (const args of this.parser.feed(chunk)) this.queue.push(args);
+      if (this.parser.error !== undefined) this.protocolError(this.parser.error);
+      else this.updateReading();
       // Started once the whole chunk is parsed, so a pipeline's XADDs to one stream join one append.
       if (!this.running) void this.pump();
     });
@@ -103,29 +114,15 @@ export class RespConnection {
     this.abort.abort();
   }
 
-  private received(reply: unknown): void {
-    if (!Array.isArray(reply)) {
-      this.protocolError("commands must be arrays of bulk strings (inline commands are not supported)");
-      return;
-    }
-    if (reply.length === 0) return;
-    const args: string[] = [];
-    for (const a of reply) {
-      if (typeof a === "string") args.push(a);
-      else if (typeof a === "number") args.push(String(a));
-      else return this.protocolError("commands must be arrays of bulk strings");
-    }
-    this.queue.push(args);
-    this.updateReading();
-  }
-
-  /** Like Redis: answer the protocol error (after the commands before it), then close the connection. */
+  /**
+   * Like Redis: the commands parsed before the bad bytes still run and answer, then the protocol error is
+   * answered and the connection closes (pump() finishes it once the queue is empty).
+   */
   private protocolError(message: string): void {
     if (this.quitting || this.closed) return;
     this.quitting = true;
     this.fatal = `ERR Protocol error: ${message}`;
     this.socket.pause();
-    if (!this.running) this.finish();
   }
 
   private updateReading(): void {
