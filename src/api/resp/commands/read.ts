@@ -34,7 +34,8 @@ function parseRead(args: readonly string[], grouped: boolean): ReadRequest {
       if (!grouped) throw new RespError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
       req.group = { name: args[i + 1]!, consumer: args[i + 2]! };
       i += 2;
-    } else if (word === "NOACK" && grouped) {
+    } else if (word === "NOACK") {
+      if (!grouped) throw new RespError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
       req.noAck = true;
     } else throw syntax();
   }
@@ -64,8 +65,9 @@ function parseRead(args: readonly string[], grouped: boolean): ReadRequest {
 
 /**
  * Runs `read` for every stream, blocking up to `block` ms until one of them answers something. A single stream
- * blocks in the engine directly; several block together and, once one answers, the others are stopped and
- * awaited, so nothing they delivered meanwhile is lost from the reply.
+ * blocks in the engine directly; several block together and, once one answers or fails, the others are stopped
+ * and awaited, so nothing they delivered meanwhile is lost from the reply, and a failed command has no read
+ * still waiting to deliver entries to a client that already got its error.
  */
 async function readAll<T>(
   ctx: CommandContext,
@@ -79,13 +81,21 @@ async function readAll<T>(
   if (block === undefined || first.some((r) => r.length > 0)) return first;
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.session.signal, stop.signal]);
-  return Promise.all(
+  const settled = await Promise.allSettled(
     keys.map(async (_, i) => {
-      const got = await read(i, block, signal);
-      if (got.length > 0) stop.abort();
-      return got;
+      let answered = true;
+      try {
+        const got = await read(i, block, signal);
+        answered = got.length > 0;
+        return got;
+      } finally {
+        if (answered) stop.abort();
+      }
     }),
   );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T[]>).value);
 }
 
 async function xread(ctx: CommandContext, args: string[]): Promise<Reply> {
