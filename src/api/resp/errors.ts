@@ -30,6 +30,13 @@ export function unknownSubcommand(command: string, sub: string): RespError {
   return new RespError(`ERR unknown subcommand '${sub}'. Try ${command.toUpperCase()} HELP.`);
 }
 
+/** Redis's answer to a known subcommand given the wrong number of arguments or an unknown option. */
+export function subcommandSyntax(command: string, sub: string): RespError {
+  return new RespError(
+    `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try ${command.toUpperCase()} HELP.`,
+  );
+}
+
 /** Redis quotes at most a few of the arguments, each cut short. */
 export function unknownCommand(name: string, args: readonly string[]): RespError {
   const shown = args

@@ -1,10 +1,21 @@
 // Consumer-group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
 import { formatId, inclusiveEnd, inclusiveStart, MAX_ID, parseRangeEnd, parseRangeStart, type StreamId } from "../../../core/ids.js";
 import { RunnelError } from "../../../core/errors.js";
-import { ArgReader, integer, nonNegative, streamId } from "../args.js";
-import { BUSYGROUP, isMissing, NEEDS_KEY, noGroup, noSuchGroup, RespError, syntax, unknownSubcommand, wrongArity } from "../errors.js";
+import { ArgReader, integer, streamId } from "../args.js";
+import {
+  BUSYGROUP,
+  isMissing,
+  NEEDS_KEY,
+  noGroup,
+  noSuchGroup,
+  RespError,
+  subcommandSyntax,
+  syntax,
+  unknownSubcommand,
+  wrongArity,
+} from "../errors.js";
 import { deliveryReply, idReply } from "../entries.js";
-import { OK, type Reply } from "../protocol.js";
+import { NULL_ARRAY, OK, type Reply } from "../protocol.js";
 import type { Command, CommandContext } from "./types.js";
 
 const XGROUP_HELP = [
@@ -29,14 +40,24 @@ async function xgroupCall<T>(key: string, group: string, work: () => Promise<T>)
   }
 }
 
-/** `[ENTRIESREAD n]`: accepted and checked; Runnel counts entries read itself. */
-function entriesRead(r: ArgReader): void {
+/**
+ * The options after `XGROUP CREATE|SETID key group id`, in any order: `MKSTREAM` (CREATE only) and
+ * `ENTRIESREAD n` (checked, not applied: Runnel counts entries read itself). Answers whether MKSTREAM was given.
+ */
+function groupOptions(args: readonly string[], sub: string, create: boolean): boolean {
+  // Redis's own bounds: CREATE takes at most 3 option words (MKSTREAM ENTRIESREAD n), SETID only ENTRIESREAD n.
+  if (create ? args.length > 7 : args.length !== 4 && args.length !== 6) throw subcommandSyntax("xgroup", sub);
+  let mkStream = false;
+  const r = new ArgReader(args, 4);
   while (!r.done) {
-    if (r.peekWord() !== "ENTRIESREAD") throw syntax();
-    r.next();
-    const n = integer(r.next());
-    if (n < -1) throw new RespError("ERR value for ENTRIESREAD must be positive or -1");
+    const word = r.next().toUpperCase();
+    if (word === "MKSTREAM" && create) mkStream = true;
+    else if (word === "ENTRIESREAD" && !r.done) {
+      const n = integer(r.next());
+      if (n < -1) throw new RespError("ERR value for ENTRIESREAD must be positive or -1");
+    } else throw subcommandSyntax("xgroup", sub);
   }
+  return mkStream;
 }
 
 async function xgroup(ctx: CommandContext, args: string[]): Promise<Reply> {
@@ -51,13 +72,7 @@ async function xgroup(ctx: CommandContext, args: string[]): Promise<Reply> {
       return XGROUP_HELP;
     case "CREATE": {
       arity(4);
-      const r = new ArgReader(args, 4);
-      let mkStream = false;
-      if (r.peekWord() === "MKSTREAM") {
-        r.next();
-        mkStream = true;
-      }
-      entriesRead(r);
+      const mkStream = groupOptions(args, args[0]!, true);
       if (third !== "$") streamId(third);
       try {
         await ctx.engine.groups.create(ns, key, group, third, mkStream);
@@ -70,7 +85,7 @@ async function xgroup(ctx: CommandContext, args: string[]): Promise<Reply> {
     }
     case "SETID": {
       arity(4);
-      entriesRead(new ArgReader(args, 4));
+      groupOptions(args, args[0]!, false);
       if (third !== "$") streamId(third);
       await xgroupCall(key, group, () => ctx.engine.groups.setId(ns, key, group, third));
       return OK;
@@ -78,10 +93,11 @@ async function xgroup(ctx: CommandContext, args: string[]): Promise<Reply> {
     case "DESTROY":
       arity(3, true);
       try {
-        await xgroupCall(key, group, () => ctx.engine.groups.destroy(ns, key, group));
+        await ctx.engine.groups.destroy(ns, key, group);
         return 1;
       } catch (error) {
-        if (error instanceof RespError && error.message.startsWith("NOGROUP")) return 0;
+        if (isMissing(error, "stream")) throw new RespError(NEEDS_KEY);
+        if (isMissing(error, "group")) return 0;
         throw error;
       }
     case "CREATECONSUMER": {
@@ -120,7 +136,7 @@ async function xpending(ctx: CommandContext, args: string[]): Promise<Reply> {
   const ns = ctx.namespace;
   if (args.length === 2) {
     const s = await inGroup(key, group, () => ctx.engine.groups.pendingSummary(ns, key, group));
-    if (s.count === 0) return [0, null, null, null];
+    if (s.count === 0) return [0, null, null, NULL_ARRAY];
     return [s.count, idReply(s.smallest), idReply(s.largest), s.consumers.map((c) => [c.name, String(c.pending)])];
   }
   const r = new ArgReader(args, 2);
@@ -134,16 +150,20 @@ async function xpending(ctx: CommandContext, args: string[]): Promise<Reply> {
   const end = inclusiveEnd(parseRangeEnd(r.next(), "end"));
   const count = Math.max(0, integer(r.next()));
   const consumer = r.done ? undefined : r.next();
+  if (!start || !end || count === 0) {
+    // Nothing can match, yet Redis still answers NOGROUP for a missing stream or group: a LIMIT 0 query checks that.
+    await inGroup(key, group, () => ctx.engine.groups.pending(ns, key, group, { count: 0 }));
+    return [];
+  }
   const rows = await inGroup(key, group, () =>
     ctx.engine.groups.pending(ns, key, group, {
-      ...(start ? { start } : {}),
-      ...(end ? { end } : {}),
+      start,
+      end,
       count,
       ...(consumer === undefined ? {} : { consumer }),
       ...(minIdleMs === undefined ? {} : { minIdleMs }),
     }),
   );
-  if (!start || !end || count === 0) return [];
   return rows.map((p) => [formatId(p.id), p.consumer, p.idleMs, p.deliveryCount]);
 }
 
@@ -179,9 +199,13 @@ async function xclaim(ctx: CommandContext, args: string[]): Promise<Reply> {
       case "TIME":
         options.timeMs = Math.max(0, integer(r.next(), "ERR Invalid TIME option argument for XCLAIM"));
         break;
-      case "RETRYCOUNT":
-        options.retryCount = nonNegative(r.next(), "ERR Invalid RETRYCOUNT option argument for XCLAIM");
+      case "RETRYCOUNT": {
+        // Redis takes a negative count as not given.
+        const n = integer(r.next(), "ERR Invalid RETRYCOUNT option argument for XCLAIM");
+        if (n >= 0) options.retryCount = n;
+        else delete options.retryCount;
         break;
+      }
       case "LASTID":
         streamId(r.next());
         break;
@@ -195,6 +219,8 @@ async function xclaim(ctx: CommandContext, args: string[]): Promise<Reply> {
   return options.justId ? claimed.map((d) => formatId(d.id)) : claimed.map(deliveryReply);
 }
 
+const COUNT_POSITIVE = "ERR COUNT must be > 0";
+
 async function xautoclaim(ctx: CommandContext, args: string[]): Promise<Reply> {
   const [key, group, consumer, minIdle, startText] = args as [string, string, string, string, string];
   const minIdleMs = Math.max(0, integer(minIdle, "ERR Invalid min-idle-time argument for XAUTOCLAIM"));
@@ -206,8 +232,8 @@ async function xautoclaim(ctx: CommandContext, args: string[]): Promise<Reply> {
     const word = r.next().toUpperCase();
     if (word === "JUSTID") justId = true;
     else if (word === "COUNT") {
-      count = integer(r.next());
-      if (count < 1) throw new RespError("ERR COUNT must be > 0");
+      count = integer(r.next(), COUNT_POSITIVE);
+      if (count < 1) throw new RespError(COUNT_POSITIVE);
     } else throw syntax();
   }
   const result = await inGroup(key, group, () =>
