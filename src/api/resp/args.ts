@@ -12,9 +12,10 @@ export function integer(text: string, message = NOT_INTEGER): number {
   return n;
 }
 
-export function nonNegative(text: string, message = NOT_INTEGER): number {
-  const n = integer(text, message);
-  if (n < 0) throw new RespError(message);
+/** A whole number not below 0; as Redis checks MAXLEN and LIMIT, a negative one has its own error text. */
+export function nonNegative(text: string, negative = NOT_INTEGER): number {
+  const n = integer(text);
+  if (n < 0) throw new RespError(negative);
   return n;
 }
 

@@ -138,8 +138,12 @@ async function range(ctx: CommandContext, args: string[], reverse: boolean): Pro
   const start = parseRangeStart(reverse ? second : first, "start");
   const end = parseRangeEnd(reverse ? first : second, "end");
   const count = parseCount(new ArgReader(args, 3));
-  if (count === 0) return NULL_ARRAY;
   try {
+    // Redis answers COUNT 0 with nil, but a missing key with an empty array first.
+    if (count === 0) {
+      await ctx.engine.streams.get(ctx.namespace, key);
+      return NULL_ARRAY;
+    }
     const entries = await ctx.engine.streams.range(ctx.namespace, key, start, end, count ?? Number.MAX_SAFE_INTEGER, reverse);
     return entries.map(entryReply);
   } catch (error) {

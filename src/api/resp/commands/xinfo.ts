@@ -1,7 +1,7 @@
 // XINFO STREAM, GROUPS and CONSUMERS: the fields of Redis's replies that Runnel can answer truthfully.
 import { formatId } from "../../../core/ids.js";
 import type { GroupInfo } from "../../../engine/index.js";
-import { isMissing, noSuchGroup, RespError, unknownSubcommand, wrongArity } from "../errors.js";
+import { isMissing, noSuchGroup, RespError, subcommandSyntax, unknownSubcommand, wrongArity } from "../errors.js";
 import { entryReply } from "../entries.js";
 import type { Reply } from "../protocol.js";
 import type { Command, CommandContext } from "./types.js";
@@ -62,8 +62,9 @@ async function xinfo(ctx: CommandContext, args: string[]): Promise<Reply> {
     case "HELP":
       return XINFO_HELP;
     case "STREAM":
-      if (args.length === 3 && args[2]!.toUpperCase() === "FULL") throw new RespError("ERR XINFO STREAM FULL is not supported by Runnel");
-      need(2);
+      if (args.length < 2) throw wrongArity("xinfo|stream");
+      if (args[2]?.toUpperCase() === "FULL") throw new RespError("ERR XINFO STREAM FULL is not supported by Runnel");
+      if (args.length > 2) throw subcommandSyntax("xinfo", args[0]!);
       return stream(ctx, args[1]!);
     case "GROUPS": {
       need(2);
