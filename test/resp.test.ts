@@ -1,5 +1,6 @@
 // The Redis protocol endpoint against every backend, through the real ioredis client: streams, groups, blocking, errors.
 import assert from "node:assert/strict";
+import { connect as connectSocket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
@@ -8,6 +9,7 @@ import type { RunningServer } from "../src/api/server.js";
 import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
+import { RequestParser } from "../src/api/resp/request-parser.js";
 
 type Api = ReturnType<typeof client>;
 /** An entry as Redis replies it: `[id, [field, value, …]]`. */
@@ -29,6 +31,91 @@ function cmp(a: string, b: string): number {
 function assertIncreasing(ids: readonly string[]): void {
   for (let i = 1; i < ids.length; i++) assert.ok(cmp(ids[i - 1]!, ids[i]!) < 0, `id ${ids[i]} at ${i} does not follow ${ids[i - 1]}`);
 }
+
+/** What the server wrote on a raw connection, and whether it closed the connection. */
+interface RawReply {
+  text: string;
+  closed: boolean;
+}
+
+/**
+ * Writes each part on a fresh socket (a pause between parts, so they arrive as separate chunks) and answers the
+ * raw reply text once the server closes the socket, `until` accepts the text, or `ms` pass.
+ */
+function raw(port: number, parts: string | (string | Buffer)[], options: { until?: (text: string) => boolean; ms?: number } = {}): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const socket = connectSocket(port, "127.0.0.1");
+    let text = "";
+    let settled = false;
+    const done = (closed: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text, closed });
+    };
+    const timer = setTimeout(() => done(false), options.ms ?? 1000);
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      if (options.until?.(text)) done(false);
+    });
+    socket.on("end", () => done(true));
+    socket.on("close", () => done(true));
+    socket.on("error", (error) => (settled ? undefined : reject(error)));
+    socket.on("connect", async () => {
+      for (const part of typeof parts === "string" ? [parts] : parts) {
+        if (settled) return;
+        socket.write(part);
+        await sleep(10);
+      }
+    });
+  });
+}
+
+/** A command as a RESP multibulk request. */
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+}
+
+describe("Redis protocol request parser", () => {
+  const limits = { maxBulkBytes: 1024, maxCommandBytes: 4096, maxArgs: 8 };
+
+  it("reads the same commands whether the bytes come at once or one by one", () => {
+    const bytes = Buffer.from(`${resp("XADD", "s", "*", "f", "vé ✓")}PING\r\n*0\r\n\r\nECHO "a b" 'c\\'d' "\\x41\\n"\n${resp("ECHO", "")}`);
+    const expected = [["XADD", "s", "*", "f", "vé ✓"], ["PING"], ["ECHO", "a b", "c'd", "A\n"], ["ECHO", ""]];
+    assert.deepEqual(new RequestParser(limits).feed(bytes), expected);
+    const parser = new RequestParser(limits);
+    const got: string[][] = [];
+    for (let i = 0; i < bytes.length; i++) got.push(...parser.feed(bytes.subarray(i, i + 1)));
+    assert.deepEqual(got, expected);
+    assert.equal(parser.error, undefined);
+  });
+
+  it("refuses a bulk, a command or an argument count over the limits from the header alone", () => {
+    const cases: [string, string][] = [
+      ["*1\r\n$1025\r\n", "invalid bulk length"],
+      ["*9\r\n", "invalid multibulk length"],
+      ["*1\r\n$-1\r\n", "invalid bulk length"],
+      ["*1\r\n$04\r\n", "invalid bulk length"],
+      ["*01\r\n", "invalid multibulk length"],
+      ["*2\r\n$1\r\na\r\n+b\r\n", "expected '$', got '+'"],
+      [`PING ${"x".repeat(70_000)}`, "too big inline request"],
+      [`*${"1".repeat(70_000)}`, "too big mbulk count string"],
+      ['ECHO "open\r\n', "unbalanced quotes in request"],
+      ['ECHO "a"b\r\n', "unbalanced quotes in request"],
+    ];
+    for (const [input, error] of cases) {
+      const parser = new RequestParser(limits);
+      assert.deepEqual(parser.feed(Buffer.from(input)), [], input.slice(0, 40));
+      assert.equal(parser.error, error, input.slice(0, 40));
+    }
+    const total = new RequestParser(limits);
+    const big = "x".repeat(1000);
+    total.feed(Buffer.from(`*6\r\n${`$1000\r\n${big}\r\n`.repeat(4)}$97\r\n`));
+    assert.equal(total.error, "invalid bulk length", "a command's arguments together are capped too");
+  });
+});
 
 async function rejectsWith(promise: Promise<unknown>, expected: string | RegExp): Promise<void> {
   await assert.rejects(promise, (error: Error) => {
@@ -74,8 +161,6 @@ for (const backend of await backends()) {
 
     describe("connection and server commands", () => {
       it("answers PING, ECHO, INFO (with loading:0), SELECT 0 and CLIENT, and refuses other databases", async () => {
-        assert.equal(typeof server.respPort, "number");
-        assert.notEqual(server.respPort, 0);
         assert.equal(await redis.ping(), "PONG");
         assert.equal(await redis.call("PING", "hello"), "hello");
         assert.equal(await redis.echo("echo me"), "echo me");
@@ -116,6 +201,66 @@ for (const backend of await backends()) {
         await rejectsWith(redis.call("XADD", "s"), "ERR wrong number of arguments for 'xadd' command");
         await rejectsWith(redis.call("XGROUP", "CREATE", "s"), "ERR wrong number of arguments for 'xgroup|create' command");
         await rejectsWith(redis.call("XGROUP", "NOPE"), "ERR unknown subcommand 'NOPE'. Try XGROUP HELP.");
+      });
+    });
+
+    describe("the wire, byte for byte", () => {
+      const port = () => server.respPort!;
+
+      it("runs and answers the commands before a protocol error in the same chunk, then the error, then closes", async () => {
+        const s = unique("wire");
+        const bad = `${resp("PING")}${resp("XADD", s, "1-1", "a", "1")}${resp("ECHO", "hi")}*x\r\n${resp("XADD", s, "2-1", "a", "2")}`;
+        const reply = await raw(port(), bad);
+        assert.deepEqual(reply, { text: "+PONG\r\n$3\r\n1-1\r\n$2\r\nhi\r\n-ERR Protocol error: invalid multibulk length\r\n", closed: true });
+        assert.deepEqual(((await redis.xrange(s, "-", "+")) as RawEntry[]).map((e) => e[0]), ["1-1"]);
+      });
+
+      it("answers an invalid bulk or multibulk length, or a type other than a bulk string, with an error and closes", async () => {
+        assert.deepEqual(await raw(port(), "*1\r\n$abc\r\n"), { text: "-ERR Protocol error: invalid bulk length\r\n", closed: true });
+        assert.deepEqual(await raw(port(), "*abc\r\n"), { text: "-ERR Protocol error: invalid multibulk length\r\n", closed: true });
+        assert.deepEqual(await raw(port(), "*1\r\n:4\r\n"), { text: "-ERR Protocol error: expected '$', got ':'\r\n", closed: true });
+        assert.deepEqual(await raw(port(), "*2\r\n$4\r\nECHO\r\n$-1\r\n"), { text: "-ERR Protocol error: invalid bulk length\r\n", closed: true });
+      });
+
+      it("refuses a bulk longer than the payload limit from its header, before any of its data is sent", async () => {
+        const header = `*3\r\n$4\r\nECHO\r\n$${1024 * 1024 + 1}\r\n`;
+        assert.deepEqual(await raw(port(), header), { text: "-ERR Protocol error: invalid bulk length\r\n", closed: true });
+        // At the limit the server waits for the data: no reply, the connection stays open.
+        assert.deepEqual(await raw(port(), `*2\r\n$4\r\nECHO\r\n$${1024 * 1024}\r\n`, { ms: 300 }), { text: "", closed: false });
+      });
+
+      it("reads a large argument that arrives in many chunks", async () => {
+        const value = "é".repeat(400_000);
+        const bytes = Buffer.from(resp("ECHO", value));
+        const parts: Buffer[] = [];
+        for (let i = 0; i < bytes.length; i += 64 * 1024) parts.push(bytes.subarray(i, i + 64 * 1024));
+        const expected = `$${Buffer.byteLength(value)}\r\n${value}\r\n`;
+        const reply = await raw(port(), [...parts, "PING\r\n"], { until: (t) => t.endsWith("+PONG\r\n"), ms: 5000 });
+        assert.equal(reply.text, `${expected}+PONG\r\n`);
+      });
+
+      it("serves inline commands as telnet and nc send them, quotes included", async () => {
+        const s = unique("wire");
+        const reply = await raw(port(), `PING\r\nECHO "a b"\nXADD ${s} 5-1 name 'ann lee'\r\n`, { until: (t) => t.includes("5-1") });
+        assert.equal(reply.text, "+PONG\r\n$3\r\na b\r\n$3\r\n5-1\r\n");
+        assert.deepEqual(await redis.xrange(s, "-", "+"), [["5-1", ["name", "ann lee"]]]);
+      });
+
+      it("QUIT answers +OK and closes; nothing after it runs", async () => {
+        assert.deepEqual(await raw(port(), `PING\r\nQUIT\r\n${resp("PING")}*x\r\n`), { text: "+PONG\r\n+OK\r\n", closed: true });
+      });
+
+      it("XPENDING of a group with nothing pending ends in a nil array; XREAD that times out is a nil array", async () => {
+        const s = unique("wire");
+        await redis.xgroup("CREATE", s, "g", "$", "MKSTREAM");
+        const summary = await raw(port(), resp("XPENDING", s, "g"), { until: (t) => t.endsWith("*-1\r\n") });
+        assert.equal(summary.text, "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n");
+        const timedOut = await raw(port(), resp("XREAD", "BLOCK", "50", "STREAMS", s, "$"), { until: (t) => t.includes("\r\n"), ms: 3000 });
+        assert.equal(timedOut.text, "*-1\r\n");
+        const range = await raw(port(), resp("XRANGE", s, "-", "+", "COUNT", "0") + resp("XRANGE", unique("missing"), "-", "+", "COUNT", "0"), {
+          until: (t) => t.split("\r\n").length > 2,
+        });
+        assert.equal(range.text, "*-1\r\n*0\r\n", "COUNT 0 is nil on a stream and an empty array on a missing key, as in Redis");
       });
     });
 
@@ -183,6 +328,16 @@ for (const backend of await backends()) {
         assert.deepEqual(stored.map((e) => e[0]), ids);
         assert.deepEqual(stored.map((e) => e[1]![1]), ids.map((_, n) => String(n)));
         assert.equal(await redis.xlen(other), 5);
+      });
+
+      it("pipelined XADDs with NUL and multi-byte characters are all stored (no value makes a batch append fail)", async () => {
+        const s = unique("rs");
+        const values = ["plain", "nul\u0000inside", "\u0000", "Zürich ✓ 😀"];
+        const p = redis.pipeline();
+        for (const v of values) p.xadd(s, "*", "v", v);
+        const replies = (await p.exec())!;
+        assert.deepEqual(replies.map(([error]) => error), [null, null, null, null]);
+        assert.deepEqual(((await redis.xrange(s, "-", "+")) as RawEntry[]).map((e) => e[1]![1]), values);
       });
 
       it("a reply holds at most 10,000 entries", async () => {
@@ -379,10 +534,11 @@ for (const backend of await backends()) {
         const groups = (await redis.call("XINFO", "GROUPS", s)) as unknown[][];
         assert.equal(groups.length, 1);
         assert.deepEqual(groups[0], ["name", "g", "consumers", 2, "pending", 2, "last-delivered-id", ids[2], "entries-read", 2, "lag", 0]);
-        const consumers = (await redis.call("XINFO", "CONSUMERS", s, "g")) as unknown[][];
-        assert.deepEqual(consumers.map((c) => [c[1], c[3]]), [["c1", 2], ["c2", 0]]);
-
-        assert.ok(consumers.every((c) => c[4] === "idle" && typeof c[5] === "number" && c[6] === "inactive"));
+        clock.advance(1234);
+        assert.deepEqual(await redis.call("XINFO", "CONSUMERS", s, "g"), [
+          ["name", "c1", "pending", 2, "idle", 1234, "inactive", 1234],
+          ["name", "c2", "pending", 0, "idle", 1234, "inactive", -1],
+        ]);
 
         assert.equal(await redis.call("XGROUP", "DELCONSUMER", s, "g", "c1"), 2);
         assert.equal(await redis.call("XGROUP", "DELCONSUMER", s, "g", "nobody"), 0);
@@ -392,6 +548,41 @@ for (const backend of await backends()) {
         assert.equal(await redis.xgroup("DESTROY", s, "g"), 1);
         assert.equal(await redis.xgroup("DESTROY", s, "g"), 0);
         assert.deepEqual(await redis.call("XINFO", "GROUPS", s), []);
+      });
+
+      it("XGROUP CREATE takes MKSTREAM and ENTRIESREAD in any order; an unknown option is Redis's syntax error", async () => {
+        const s = unique("g");
+        assert.equal(await redis.call("XGROUP", "CREATE", s, "g", "0", "ENTRIESREAD", "5", "MKSTREAM"), "OK");
+        assert.equal(await redis.type(s), "stream");
+        assert.equal(await redis.call("XGROUP", "CREATE", s, "g2", "0", "MKSTREAM", "ENTRIESREAD", "5"), "OK");
+        await rejectsWith(
+          redis.call("XGROUP", "create", s, "g3", "0", "BOGUS"),
+          "ERR unknown subcommand or wrong number of arguments for 'create'. Try XGROUP HELP.",
+        );
+        await rejectsWith(
+          redis.call("XGROUP", "SETID", s, "g", "0", "MKSTREAM"),
+          "ERR unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP HELP.",
+        );
+        assert.deepEqual(((await redis.call("XINFO", "GROUPS", s)) as unknown[][]).map((g) => g[1]), ["g", "g2"]);
+      });
+
+      it("XREADGROUP over several streams answers each stream's entries; a missing group on one delivers nothing", async () => {
+        const a = unique("g");
+        const b = unique("g");
+        const idsA = await fill(a, 2);
+        const idsB = await fill(b, 1);
+        await redis.xgroup("CREATE", a, "g", "0");
+        await redis.xgroup("CREATE", b, "g", "0");
+        const got = (await redis.xreadgroup("GROUP", "g", "c1", "STREAMS", a, b, ">", ">")) as [string, RawEntry[]][];
+        assert.deepEqual(got.map(([key, entries]) => [key, entries.map((e) => e[0])]), [[a, idsA], [b, idsB]]);
+
+        const c = unique("g");
+        await fill(c, 1);
+        const late = await redis.xadd(a, "*", "i", "late");
+        await rejectsWith(redis.xreadgroup("GROUP", "g", "c1", "STREAMS", a, c, ">", ">"), /^NOGROUP No such key '.*' or consumer group 'g'/);
+        assert.equal(((await redis.xpending(a, "g")) as unknown[])[0], 2, "the new entry of the first stream was not delivered");
+        const next = (await redis.xreadgroup("GROUP", "g", "c2", "STREAMS", a, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(next[0]![1].map((e) => e[0]), [late]);
       });
 
       it("XGROUP CREATE MKSTREAM makes the stream; without it a missing stream is an error", async () => {
@@ -440,6 +631,28 @@ for (const backend of await backends()) {
       });
     });
 
+    describe("blocking reads and failures", () => {
+      it("XREADGROUP BLOCK over several streams stops waiting on all of them when one fails", async () => {
+        const a = unique("b");
+        const b = unique("b");
+        await redis.xgroup("CREATE", a, "g", "$", "MKSTREAM");
+        await redis.xgroup("CREATE", b, "g", "$", "MKSTREAM");
+        const reader = await connect();
+        const read = reader.xreadgroup("GROUP", "g", "c1", "BLOCK", 3000, "STREAMS", a, b, ">", ">").then(
+          (value) => ({ value }),
+          (error: Error) => ({ error: error.message }),
+        );
+        await sleep(150);
+        assert.equal(await redis.del(a), 1);
+        assert.deepEqual(await read, { error: `NOGROUP No such key '${a}' or consumer group 'g' in XREADGROUP with GROUP option` });
+        const id = await redis.xadd(b, "*", "k", "v");
+        await sleep(200);
+        assert.deepEqual(await redis.xpending(b, "g"), [0, null, null, null], "nobody was handed the entry");
+        const got = (await redis.xreadgroup("GROUP", "g", "c2", "STREAMS", b, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(got[0]![1].map((e) => e[0]), [id]);
+      });
+    });
+
     describe("blocking reads and disconnects", () => {
       it("a client that disconnects while blocked in XREADGROUP is not handed the next entry", async () => {
         const s = unique("b");
@@ -465,6 +678,27 @@ for (const backend of await backends()) {
         await rejectsWith(redis.call("XREAD", "BLOCK", "-1", "STREAMS", s, "$"), "ERR timeout is negative");
         await rejectsWith(redis.call("XREAD", "STREAMS", s, s, "0"), /^ERR Unbalanced 'xread' list of streams/);
         await rejectsWith(redis.call("XREAD", "STREAMS", s, ">"), /^ERR The > ID can be specified only when calling XREADGROUP/);
+        await rejectsWith(redis.call("XREAD", "NOACK", "STREAMS", s, "0"), "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+        await rejectsWith(redis.call("XADD", s, "MAXLEN", "abc", "*", "a", "1"), "ERR value is not an integer or out of range");
+        await rejectsWith(redis.call("XTRIM", s, "MAXLEN", "~", "1", "LIMIT", "abc"), "ERR value is not an integer or out of range");
+        await rejectsWith(redis.call("XTRIM", s, "MAXLEN", "~", "1", "LIMIT", "-1"), "ERR The LIMIT argument must be >= 0.");
+        await rejectsWith(redis.call("XINFO", "STREAM", s, "FULL", "COUNT", "5"), "ERR XINFO STREAM FULL is not supported by Runnel");
+        await rejectsWith(redis.call("XINFO", "STREAM", s, "BOGUS"), "ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.");
+        await redis.xgroup("CREATE", s, "g", "0");
+        await rejectsWith(redis.xautoclaim(s, "g", "c", 0, "0", "COUNT", "abc"), "ERR COUNT must be > 0");
+        assert.equal(await redis.xlen(s), 1);
+      });
+
+      it("XPENDING with COUNT 0 or an empty range answers [] for a group and NOGROUP without one; RETRYCOUNT -1 is ignored", async () => {
+        const s = unique("e");
+        const id = (await redis.xadd(s, "*", "a", "1"))!;
+        await redis.xgroup("CREATE", s, "g", "0");
+        await redis.xreadgroup("GROUP", "g", "c1", "STREAMS", s, ">");
+        assert.deepEqual(await redis.xpending(s, "g", "-", "+", 0), []);
+        assert.deepEqual(await redis.xpending(s, "g", "(0-1", "(0-2", 10), []);
+        await rejectsWith(redis.xpending(s, "nope", "-", "+", 0), `NOGROUP No such key '${s}' or consumer group 'nope'`);
+        await redis.xclaim(s, "g", "c2", 0, id, "RETRYCOUNT", "-1");
+        assert.deepEqual(((await redis.xpending(s, "g", "-", "+", 10)) as unknown[][]).map((r) => [r[1], r[3]]), [["c2", 2]]);
       });
 
       it("a missing group is NOGROUP and an existing one is BUSYGROUP", async () => {
