@@ -149,7 +149,7 @@ describe("runnel client commands", () => {
     writeFileSync(path, payloads.map((p, i) => JSON.stringify(p) + (i === 200 ? "\n\n" : "\n")).join(""));
     const pub = await cli(["publish", stream, "--file", path, "--ids"]);
     assert.equal(pub.code, 0, pub.stderr);
-    assert.match(pub.stderr, /^published 500 entries to \S+ in [\d.]+ s \(\d+\/s, \d+ requests\)\n$/);
+    assert.match(pub.stderr, /^published 500 entries to \S+ in [\d.]+ s \(\d+\/s, \d+ requests?\)\n$/);
     const stored = await client.streams.range(stream, { count: 1000 });
     assert.deepEqual(stored.map((e) => e.payload), payloads);
     assert.deepEqual(lines(pub.stdout), stored.map((e) => e.id));
