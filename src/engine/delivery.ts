@@ -1,5 +1,5 @@
 // Group delivery inside a transaction: read new entries by priority, re-read own pending, claim.
-import { compareIds, MIN_ID, type StreamId } from "../core/ids.js";
+import { compareIds, inclusiveStart, MAX_ID, MIN_ID, type StreamId } from "../core/ids.js";
 import type { Entry } from "../core/types.js";
 import type { DeferredRecord, DeliveryHistoryItem, GroupRecord, PendingRecord, StreamRecord, Tx } from "../storage/index.js";
 import { deadLetter } from "./dead-letters.js";
@@ -48,15 +48,18 @@ export function historyWith(prev: { history: DeliveryHistoryItem[] | null; consu
 }
 
 /**
- * The next entries of one partition and level after `after`. A stream with one partition and one level holds
- * nothing else, so its primary key serves the scan without the level index's lookup per row (a fifth of a
- * group read's time). The filter guards the moment another node's append of a new level lands mid-read.
+ * The next entries of one partition and level after `after`. The level index holds only the key columns, so
+ * each row it finds costs a lookup in the primary key; a stream with one partition and one level holds
+ * nothing else, so a range of the primary key gives the same rows without those lookups. The filter guards
+ * the moment another node's append of a new level lands mid-read.
  */
 async function scanLevel(tx: Tx, stream: StreamRecord, partition: number, level: number, after: StreamId, size: number) {
   if (stream.config.partitions !== 1 || stream.levels !== 1 << level) {
     return tx.entries.scanLevel(stream.id, partition, level, after, size);
   }
-  const rows = await tx.entries.scanAfter(stream.id, after, size);
+  const from = inclusiveStart({ id: after, exclusive: true });
+  if (from === undefined) return [];
+  const rows = await tx.entries.range(stream.id, from, MAX_ID, size);
   return rows.every((e) => e.priority === level) ? rows : rows.filter((e) => e.priority === level);
 }
 
@@ -272,7 +275,11 @@ export type ClaimOutcome =
   | { kind: "deleted" }
   | { kind: "dead"; deadLetterStream: string };
 
-/** Transfers one pending entry to `consumer`; a deleted entry leaves the PEL, one past maxDeliveries is dead-lettered. */
+/**
+ * Transfers one pending entry to `consumer`; a deleted entry leaves the PEL, one past maxDeliveries is
+ * dead-lettered. `forced`: the claim itself put the entry into the PEL (FORCE), so it was never delivered to
+ * anyone: it is not dead-lettered, and its made-up delivery is no part of its history.
+ */
 export async function claimOne(
   tx: Tx,
   stream: StreamRecord,
@@ -281,6 +288,7 @@ export async function claimOne(
   consumer: string,
   now: number,
   options: ClaimOptions,
+  forced = false,
 ): Promise<ClaimOutcome> {
   const entry = await tx.entries.get(stream.id, p.id);
   if (!entry) {
@@ -289,7 +297,7 @@ export async function claimOne(
   }
   const deliveryCount = options.retryCount ?? (options.justId ? p.deliveryCount : p.deliveryCount + 1);
   const { maxDeliveries } = stream.config;
-  if (!options.justId && maxDeliveries !== null && deliveryCount > maxDeliveries) {
+  if (!forced && !options.justId && maxDeliveries !== null && deliveryCount > maxDeliveries) {
     await tx.pending.remove(stream.id, group, p.id);
     const deadLetterStream = await deadLetter(tx, stream, group, entry, historyWith(p), "max-deliveries", now);
     return { kind: "dead", deadLetterStream };
@@ -302,7 +310,7 @@ export async function claimOne(
     consumer,
     deliveredAt,
     deliveryCount,
-    history: historyWith(p),
+    history: forced ? p.history : historyWith(p),
   });
   return { kind: "claimed", delivery: { id: p.id, entry, deliveryCount } };
 }

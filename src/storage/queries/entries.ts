@@ -135,19 +135,6 @@ export class EntryQueries {
     return rows.map(toEntry);
   }
 
-  /**
-   * The next entries of the whole stream after `after`, in id order: for a stream whose entries all share one
-   * partition and level, the same rows scanLevel finds, read from the primary key without a lookup per row.
-   * EXPLAIN: an index range scan of the primary key.
-   */
-  async scanAfter(streamId: number, after: StreamId, count: number): Promise<Entry[]> {
-    const rows = await this.sql.rows(
-      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? AND (ms, seq) > (?, ?) ORDER BY ms, seq LIMIT ?`,
-      [streamId, after.ms, after.seq, count],
-    );
-    return rows.map(toEntry);
-  }
-
   async first(streamId: number): Promise<Entry | undefined> {
     const [row] = await this.sql.rows(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE stream_id = ? ORDER BY ms, seq LIMIT 1`, [
       streamId,
