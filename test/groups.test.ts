@@ -580,6 +580,18 @@ for (const backend of await backends()) {
         );
       });
 
+      it("a forced claim of an entry never delivered is not dead-lettered and has no made-up history", async () => {
+        const s = unique("force-dlq");
+        assert.equal((await api.post(`/stream/${s}`, { maxDeliveries: 1 })).status, 201);
+        const [id] = await addMany(api, s, 1);
+        await createGroup(api, s, "g");
+        const forced = await api.post(`/stream/${s}/group/g/claim`, { consumer: "c1", minIdleTime: 0, ids: [id], force: true });
+        assert.deepEqual(forced.body.entries.map((e: any) => [e.id, e.deliveryCount]), [[id, 2]]);
+        const rows = (await pending(api, s, "g", "count=10")).entries;
+        assert.deepEqual(rows.map((r: any) => [r.id, r.consumer]), [[id, "c1"]]);
+        assert.equal((await api.get(`/stream/${s}:dlq/len`)).body.length ?? 0, 0);
+      });
+
       it("a claim's time in the future counts as now, so the entry can still be claimed once idle", async () => {
         const s = unique("claim-future");
         const [id] = await addMany(api, s, 1);

@@ -101,6 +101,11 @@ export class GroupsService {
     this.ctx.changed(namespace, streamName);
   }
 
+  /** Throws NotFoundError (field `stream` or `group`) unless the group exists; reads nothing else. */
+  async requireExists(namespace: string, streamName: string, name: string): Promise<void> {
+    await this.ctx.store.read(async (tx) => requireGroup(tx, await requireStream(tx, namespace, streamName), name));
+  }
+
   async destroy(namespace: string, streamName: string, name: string): Promise<void> {
     await this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName, true);
@@ -304,7 +309,7 @@ export class GroupsService {
           }
         }
         if (!p || (!forced && now - p.deliveredAt < minIdleMs)) continue;
-        const outcome = await claimOne(tx, stream, name, p, consumer, now, options);
+        const outcome = await claimOne(tx, stream, name, p, consumer, now, options, forced);
         if (outcome.kind === "claimed") claimed.push(outcome.delivery);
         else if (outcome.kind === "dead") dead.add(outcome.deadLetterStream);
       }
