@@ -66,8 +66,8 @@ function parseRead(args: readonly string[], grouped: boolean): ReadRequest {
 /**
  * Runs `read` for every stream, blocking up to `block` ms until one of them answers something. A single stream
  * blocks in the engine directly; several block together and, once one answers or fails, the others are stopped
- * and awaited, so nothing they delivered meanwhile is lost from the reply, and a failed command has no read
- * still waiting to deliver entries to a client that already got its error.
+ * and awaited. A read that fails (a group destroyed meanwhile) fails the command only when no other read
+ * delivered anything: entries already delivered (and recorded as pending) always reach the client.
  */
 async function readAll<T>(
   ctx: CommandContext,
@@ -76,8 +76,16 @@ async function readAll<T>(
   read: (index: number, block: number | undefined, signal: AbortSignal) => Promise<T[]>,
 ): Promise<T[][]> {
   if (keys.length === 1) return [await read(0, block, ctx.session.signal)];
-  const first: T[][] = [];
-  for (let i = 0; i < keys.length; i++) first.push(await read(i, undefined, ctx.session.signal));
+  const first: T[][] = keys.map(() => []);
+  for (let i = 0; i < keys.length; i++) {
+    try {
+      first[i] = await read(i, undefined, ctx.session.signal);
+    } catch (error) {
+      // The streams after a failed one are not read: nothing more is delivered for a failing command.
+      if (first.some((r) => r.length > 0)) return first;
+      throw error;
+    }
+  }
   if (block === undefined || first.some((r) => r.length > 0)) return first;
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.session.signal, stop.signal]);
@@ -93,9 +101,10 @@ async function readAll<T>(
       }
     }),
   );
+  const results = settled.map((s) => (s.status === "fulfilled" ? s.value : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T[]>).value);
+  if (failed && !results.some((r) => r.length > 0)) throw failed.reason;
+  return results;
 }
 
 async function xread(ctx: CommandContext, args: string[]): Promise<Reply> {
@@ -138,7 +147,7 @@ async function xreadgroup(ctx: CommandContext, args: string[]): Promise<Reply> {
   const { name, consumer } = req.group!;
   // With several streams, a missing group on any of them fails the command before anything is delivered.
   if (req.streams.length > 1) {
-    for (const { key } of req.streams) await withGroup(key, name, () => ctx.engine.groups.pendingSummary(ctx.namespace, key, name));
+    for (const { key } of req.streams) await withGroup(key, name, () => ctx.engine.groups.requireExists(ctx.namespace, key, name));
   }
   // Like Redis, a read that asks for a consumer's history answers at once.
   const block = req.streams.some((s) => s.id !== ">") ? undefined : req.block;
