@@ -5,7 +5,7 @@ import { COMMANDS } from "./commands/table.js";
 import type { Command, CommandContext, ServerFacts, Session } from "./commands/types.js";
 import { RespError, toRespError, unknownCommand, wrongArity } from "./errors.js";
 import { encode, type Reply } from "./protocol.js";
-import { MAX_ARGS, RequestParser } from "./request-parser.js";
+import { InvalidCommand, MAX_ARGS, RequestParser, type ParsedCommand } from "./request-parser.js";
 
 export interface ConnectionDeps {
   engine: Engine;
@@ -14,9 +14,12 @@ export interface ConnectionDeps {
   log(error: unknown): void;
 }
 
-/** Parsed commands waiting past this many stop the socket being read until they are run (backpressure). */
+/**
+ * Parsed commands waiting past this many, or holding more than COMMAND_PAYLOADS times the largest payload,
+ * stop the socket being read until they are run (backpressure).
+ */
 const MAX_QUEUED = 10_000;
-/** Most pipelined calls joined into one engine call. */
+/** Most pipelined calls of one command started together (XADDs to one stream then share one unit of work). */
 const MAX_BATCH = 10_000;
 /**
  * One command's arguments together may hold this many times the largest payload: room for XACK or XDEL with a
@@ -24,14 +27,24 @@ const MAX_BATCH = 10_000;
  */
 const COMMAND_PAYLOADS = 16;
 
+function bytesOf(parsed: ParsedCommand): number {
+  if (parsed instanceof InvalidCommand) return 0;
+  let n = 0;
+  for (const arg of parsed) n += arg.length;
+  return n;
+}
+
 function arityOk(command: Command, argc: number): boolean {
   return command.arity >= 0 ? argc === command.arity : argc >= -command.arity;
 }
 
 export class RespConnection {
   private readonly parser: RequestParser;
-  private readonly queue: string[][] = [];
+  private readonly queue: ParsedCommand[] = [];
   private head = 0;
+  /** The bytes of the arguments waiting in the queue (as UTF-16 code units: close enough for a bound). */
+  private queuedBytes = 0;
+  private readonly maxQueuedBytes: number;
   private running = false;
   private quitting = false;
   private closed = false;
@@ -62,6 +75,7 @@ export class RespConnection {
       },
     };
     this.ctx = { engine: deps.engine, namespace: deps.namespace, session, server: deps.server };
+    this.maxQueuedBytes = COMMAND_PAYLOADS * deps.server.maxPayloadBytes;
     this.parser = new RequestParser({
       maxBulkBytes: deps.server.maxPayloadBytes,
       maxCommandBytes: COMMAND_PAYLOADS * deps.server.maxPayloadBytes,
@@ -70,7 +84,10 @@ export class RespConnection {
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       if (this.closed || this.quitting) return;
-      for (const args of this.parser.feed(chunk)) this.queue.push(args);
+      for (const parsed of this.parser.feed(chunk)) {
+        this.queue.push(parsed);
+        this.queuedBytes += bytesOf(parsed);
+      }
       if (this.parser.error !== undefined) this.protocolError(this.parser.error);
       else this.updateReading();
       // Started once the whole chunk is parsed, so a pipeline's XADDs to one stream join one append.
@@ -88,7 +105,7 @@ export class RespConnection {
   async close(): Promise<void> {
     if (!this.closed) {
       this.quitting = true;
-      this.queue.length = this.head = 0;
+      this.queue.length = this.head = this.queuedBytes = 0;
       this.abort.abort();
       this.socket.pause();
       await this.whenIdle();
@@ -110,7 +127,7 @@ export class RespConnection {
   private gone(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue.length = this.head = 0;
+    this.queue.length = this.head = this.queuedBytes = 0;
     this.abort.abort();
   }
 
@@ -127,16 +144,17 @@ export class RespConnection {
 
   private updateReading(): void {
     const queued = this.queue.length - this.head;
-    const block = this.writeBlocked || queued >= MAX_QUEUED;
+    const block = this.writeBlocked || queued >= MAX_QUEUED || this.queuedBytes > this.maxQueuedBytes;
     if (block && !this.readBlocked) this.socket.pause();
     else if (!block && this.readBlocked && !this.quitting) this.socket.resume();
     this.readBlocked = block;
   }
 
-  private take(): string[] | undefined {
+  private take(): ParsedCommand | undefined {
     if (this.head >= this.queue.length) return undefined;
     const args = this.queue[this.head]!;
-    this.queue[this.head++] = undefined as unknown as string[];
+    this.queue[this.head++] = undefined as unknown as ParsedCommand;
+    this.queuedBytes -= bytesOf(args);
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
@@ -149,6 +167,10 @@ export class RespConnection {
     this.running = true;
     try {
       for (let args = this.take(); args && !this.closed; args = this.quitting && this.fatal === undefined ? undefined : this.take()) {
+        if (args instanceof InvalidCommand) {
+          this.send(encode(new RespError(args.message)));
+          continue;
+        }
         const name = args[0]!;
         const command = COMMANDS.get(name.toLowerCase());
         if (!command) {
@@ -164,9 +186,9 @@ export class RespConnection {
           const calls = [args.slice(1)];
           while (calls.length < MAX_BATCH && this.head < this.queue.length) {
             const next = this.queue[this.head]!;
-            if (next[0]!.toLowerCase() !== command.name || !arityOk(command, next.length)) break;
+            if (next instanceof InvalidCommand || next[0]!.toLowerCase() !== command.name || !arityOk(command, next.length)) break;
             if (command.batch.key(next.slice(1)) !== key) break;
-            calls.push(this.take()!.slice(1));
+            calls.push((this.take() as string[]).slice(1));
           }
           const outcomes = await command.batch.run(this.ctx, calls);
           this.send(outcomes.map((o) => encode(o.status === "fulfilled" ? o.value : this.errorReply(o.reason))).join(""));

@@ -1,4 +1,5 @@
 // Reads what clients send in Redis's protocol: RESP multibulk requests and inline (telnet-style) commands.
+import { isUtf8 } from "node:buffer";
 
 /** How large a request may be; anything larger is a protocol error before its data is buffered. */
 export interface RequestLimits {
@@ -20,6 +21,21 @@ const DOLLAR = 0x24;
 const CR = 0x0d;
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A command that was read whole but cannot be run: an argument is not valid UTF-8. Runnel stores text, so
+ * such a value is refused rather than stored with its bad bytes replaced.
+ */
+export class InvalidCommand {
+  constructor(readonly message: string) {}
+}
+
+/** What the parser answers for each command: its arguments, or why it is refused. */
+export type ParsedCommand = string[] | InvalidCommand;
+
+function invalidUtf8(index: number): InvalidCommand {
+  return new InvalidCommand(`ERR argument ${index + 1} is not valid UTF-8 text; Runnel stores text only`);
+}
 
 /** A length as Redis's string2ll reads it: `0`, or an optional `-` and digits without a leading zero. */
 function lengthAt(buf: Buffer, start: number, end: number): number | undefined {
@@ -48,15 +64,16 @@ const ESCAPES: Record<number, number> = { 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09, 0x
  * (escapes `\n \r \t \b \a \xHH`) and 'single quotes'. Undefined when a quote is not closed, or a closing
  * quote is followed by something other than a space.
  */
-export function splitInline(buf: Buffer, start: number, end: number): string[] | undefined {
+export function splitInline(buf: Buffer, start: number, end: number): ParsedCommand | undefined {
   const nul = buf.indexOf(0, start);
   if (nul !== -1 && nul < end) end = nul;
   const args: string[] = [];
+  let invalid = -1;
   let p = start;
   const at = (i: number): number | undefined => (i < end ? buf[i] : undefined);
   for (;;) {
     while (p < end && isSpace(buf[p])) p++;
-    if (p >= end) return args;
+    if (p >= end) return invalid >= 0 ? invalidUtf8(invalid) : args;
     const bytes: number[] = [];
     let quote: 0 | 0x22 | 0x27 = 0;
     for (let done = false; !done; p++) {
@@ -88,7 +105,9 @@ export function splitInline(buf: Buffer, start: number, end: number): string[] |
         quote = c;
       } else bytes.push(c);
     }
-    args.push(Buffer.from(bytes).toString("utf8"));
+    const arg = Buffer.from(bytes);
+    if (invalid < 0 && !isUtf8(arg)) invalid = args.length;
+    args.push(arg.toString("utf8"));
   }
 }
 
@@ -105,6 +124,8 @@ export class RequestParser {
   /** The arguments of the multibulk command being read, or null between commands. */
   private args: string[] | null = null;
   private argsLeft = 0;
+  /** The index of the command's first argument that is not valid UTF-8, or -1. */
+  private invalidArg = -1;
   private commandBytes = 0;
   /** The length of the bulk whose data is being collected, or -1. */
   private bulkLength = -1;
@@ -114,8 +135,8 @@ export class RequestParser {
   constructor(private readonly limits: RequestLimits) {}
 
   /** Reads `chunk` after everything before it; answers the commands it completes, in order. */
-  feed(chunk: Buffer): string[][] {
-    const out: string[][] = [];
+  feed(chunk: Buffer): ParsedCommand[] {
+    const out: ParsedCommand[] = [];
     if (this.error !== undefined) return out;
     if (this.bulkLength >= 0) {
       const need = this.bulkLength + 2 - this.bulkHave;
@@ -126,7 +147,7 @@ export class RequestParser {
       const whole = Buffer.concat(this.bulkParts, this.bulkHave);
       this.bulkParts = [];
       this.bulkHave = 0;
-      this.pushArg(whole.toString("utf8", 0, this.bulkLength), out);
+      this.pushArg(whole, 0, this.bulkLength, out);
       this.bulkLength = -1;
       chunk = chunk.subarray(take);
     }
@@ -146,15 +167,17 @@ export class RequestParser {
     this.bulkParts = [];
   }
 
-  private pushArg(arg: string, out: string[][]): void {
-    this.args!.push(arg);
+  private pushArg(buf: Buffer, start: number, end: number, out: ParsedCommand[]): void {
+    if (this.invalidArg < 0 && !isUtf8(buf.subarray(start, end))) this.invalidArg = this.args!.length;
+    this.args!.push(buf.toString("utf8", start, end));
     if (--this.argsLeft === 0) {
-      out.push(this.args!);
+      out.push(this.invalidArg >= 0 ? invalidUtf8(this.invalidArg) : this.args!);
       this.args = null;
+      this.invalidArg = -1;
     }
   }
 
-  private parse(out: string[][]): void {
+  private parse(out: ParsedCommand[]): void {
     const buf = this.buf;
     for (;;) {
       if (this.pos >= buf.length) return;
@@ -198,9 +221,9 @@ export class RequestParser {
       this.commandBytes += length;
       // Like Redis, the two bytes after the data are skipped unread (they should be \r\n).
       if (buf.length - this.pos >= length + 2) {
-        const arg = buf.toString("utf8", this.pos, this.pos + length);
+        const start = this.pos;
         this.pos += length + 2;
-        this.pushArg(arg, out);
+        this.pushArg(buf, start, start + length, out);
       } else {
         this.bulkLength = length;
         this.bulkParts = this.pos < buf.length ? [buf.subarray(this.pos)] : [];
@@ -212,7 +235,7 @@ export class RequestParser {
   }
 
   /** Reads one inline line; false when it has not ended yet or is invalid. */
-  private inline(out: string[][]): boolean {
+  private inline(out: ParsedCommand[]): boolean {
     const buf = this.buf;
     const lf = buf.indexOf(LF, this.pos);
     if (lf === -1) {
@@ -226,7 +249,7 @@ export class RequestParser {
       this.fail("unbalanced quotes in request");
       return false;
     }
-    if (args.length > 0) out.push(args);
+    if (args instanceof InvalidCommand || args.length > 0) out.push(args);
     return true;
   }
 }
