@@ -1,5 +1,4 @@
 // Stream commands: XADD (pipelined ones to one stream become one append), XLEN, XRANGE, XREVRANGE, XDEL, XTRIM.
-import { UnavailableError } from "../../../core/errors.js";
 import { formatId, parseRangeEnd, parseRangeStart } from "../../../core/ids.js";
 import type { NewEntry } from "../../../core/types.js";
 import type { TrimBy } from "../../../engine/index.js";
@@ -87,8 +86,11 @@ async function xadd(ctx: CommandContext, args: string[]): Promise<Reply> {
 }
 
 /**
- * Pipelined `XADD key * field value …` calls to one stream, as one append: their ids follow the request order
- * exactly. If the append as a whole is refused, each runs alone so only the bad one fails.
+ * Pipelined `XADD key * field value …` calls to one stream, as one append: their ids follow the request order.
+ * A call whose arguments are refused fails alone, before the append. The append itself takes entries that
+ * cannot be refused one by one (auto ids, no partition, no idempotency key), so it stores all or, when the
+ * store fails, none: then every call of it answers that error. One engine call for the run is measurably
+ * cheaper than a call per XADD joined by the append coalescer.
  */
 async function xaddBatch(ctx: CommandContext, calls: readonly string[][]): Promise<PromiseSettledResult<Reply>[]> {
   const out: PromiseSettledResult<Reply>[] = new Array(calls.length);
@@ -100,25 +102,12 @@ async function xaddBatch(ctx: CommandContext, calls: readonly string[][]): Promi
       out[at] = { status: "rejected", reason };
     }
   });
-  if (parsed.length > 0) {
-    const key = parsed[0]!.call.key;
-    try {
-      const results = await ctx.engine.streams.append(ctx.namespace, key, parsed.map((p) => newEntry(p.call)), "entries");
-      parsed.forEach((p, i) => (out[p.at] = { status: "fulfilled", value: formatId(results[i]!.id) }));
-    } catch (error) {
-      // An unavailable store (or a commit of unknown outcome) fails them all; running them again could store twice.
-      if (parsed.length === 1 || error instanceof UnavailableError) {
-        for (const p of parsed) out[p.at] = { status: "rejected", reason: error };
-      } else {
-        for (const p of parsed) {
-          try {
-            out[p.at] = { status: "fulfilled", value: await xadd(ctx, calls[p.at]!) };
-          } catch (reason) {
-            out[p.at] = { status: "rejected", reason };
-          }
-        }
-      }
-    }
+  if (parsed.length === 0) return out;
+  try {
+    const results = await ctx.engine.streams.append(ctx.namespace, parsed[0]!.call.key, parsed.map((p) => newEntry(p.call)), "entries");
+    parsed.forEach((p, i) => (out[p.at] = { status: "fulfilled", value: formatId(results[i]!.id) }));
+  } catch (reason) {
+    for (const p of parsed) out[p.at] = { status: "rejected", reason };
   }
   return out;
 }
