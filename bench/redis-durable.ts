@@ -64,7 +64,14 @@ export async function startDurableRedis(): Promise<DurableRedis | string> {
   child.once("error", (error) => (failure = error.message));
   child.stderr?.on("data", (chunk: Buffer) => (failure ??= chunk.toString().trim()));
   const url = `redis://127.0.0.1:${port}`;
+  // If the bench exits early (Ctrl-C, a crash), the server and its folder go with it.
+  const onExit = () => {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", onExit);
   const stop = async () => {
+    process.removeListener("exit", onExit);
     // A child that never started (no redis-server on the PATH) has no pid and sends no exit.
     if (child.pid !== undefined) {
       child.kill("SIGTERM");
