@@ -185,6 +185,9 @@ describe("runnel client commands", () => {
     const byBytes = await cli(["publish", stream, "--file", path, "--progress"]);
     assert.equal(byBytes.code, 0, byBytes.stderr);
     assert.match(frames(byBytes.stderr).at(-1)!, /^\[#{20}\]\s+100%\s+300 entries\s+[1-9]\d*\/s\s+0:00\s*$/);
+    for (const frame of frames(byBytes.stderr)) {
+      if (/\s100%\s/.test(frame)) assert.match(frame, /\s300 entries/, "100% only once every entry is stored");
+    }
     const piped = await cli(["publish", stream, "--progress"], '{"a":1}\n{"a":2}\n');
     assert.match(frames(piped.stderr).at(-1)!, /^2 entries\s+[1-9]\d*\/s\s+0:00\s*$/, "no total, no bar");
 

@@ -70,14 +70,18 @@ export async function publish(argv: string[]): Promise<void> {
 
   const producer = client.producer(stream, { lingerMs, maxBatch });
   const inFlight: Promise<AppendResult>[] = [];
+  let read = 0;
   let count = 0;
   const settleOldest = async () => {
     const { id } = await inFlight.shift()!;
     count++;
     if (values.ids) process.stdout.write(`${id}\n`);
   };
+  // The share of the input read, times the share of what was read that is stored: 100% only once all is stored.
+  const { fraction } = input;
+  const stored = fraction && (() => (read === 0 ? 0 : fraction() * (count / read)));
   const progress = showProgress
-    ? new ProgressLine(process.stderr, { done: () => count, total: input.total, fraction: input.fraction })
+    ? new ProgressLine(process.stderr, { done: () => count, total: input.total, fraction: stored })
     : undefined;
   const started = performance.now();
   try {
@@ -85,6 +89,7 @@ export async function publish(argv: string[]): Promise<void> {
       const p = producer.publish(payload, options);
       p.catch(() => undefined); // awaited in order below; this keeps a failure from going unhandled meanwhile
       inFlight.push(p);
+      read++;
       if (inFlight.length >= maxBatch * WINDOW_BATCHES) await settleOldest();
     }
     while (inFlight.length > 0) await settleOldest();
