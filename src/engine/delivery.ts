@@ -51,7 +51,7 @@ export function historyWith(prev: { history: DeliveryHistoryItem[] | null; consu
  * The next entries of one partition and level after `after`. The level index holds only the key columns, so
  * each row it finds costs a lookup in the primary key; a stream with one partition and one level holds
  * nothing else, so a range of the primary key gives the same rows without those lookups. The filter guards
- * the moment another node's append of a new level lands mid-read.
+ * the moment another node's append of a new level (or a new partition count) lands mid-read.
  */
 async function scanLevel(tx: Tx, stream: StreamRecord, partition: number, level: number, after: StreamId, size: number) {
   if (stream.config.partitions !== 1 || stream.levels !== 1 << level) {
@@ -60,7 +60,8 @@ async function scanLevel(tx: Tx, stream: StreamRecord, partition: number, level:
   const from = inclusiveStart({ id: after, exclusive: true });
   if (from === undefined) return [];
   const rows = await tx.entries.range(stream.id, from, MAX_ID, size);
-  return rows.every((e) => e.priority === level) ? rows : rows.filter((e) => e.priority === level);
+  const ours = (e: Entry) => e.priority === level && e.partition === partition;
+  return rows.every(ours) ? rows : rows.filter(ours);
 }
 
 function levelsOf(stream: StreamRecord): number[] {
