@@ -140,6 +140,14 @@ async function rejectsWith(promise: Promise<unknown>, expected: string | RegExp)
   });
 }
 
+/** An ioredis client of the RESP listener at `port` that neither retries nor reconnects: a failure shows. */
+async function connectResp(port: number): Promise<Redis> {
+  const redis = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  await redis.connect();
+  return redis;
+}
+
 for (const backend of await backends()) {
   describe(`Redis protocol (${backend.name})`, () => {
     let server: RunningServer;
@@ -148,16 +156,8 @@ for (const backend of await backends()) {
     const clients: Redis[] = [];
 
     async function connect(): Promise<Redis> {
-      const redis = new Redis({
-        port: server.respPort!,
-        host: "127.0.0.1",
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      redis.on("error", () => undefined);
+      const redis = await connectResp(server.respPort!);
       clients.push(redis);
-      await redis.connect();
       return redis;
     }
 
@@ -771,10 +771,8 @@ for (const backend of await backends()) {
     // A test timeout, not an assertion on time: a read that did not end as promised hangs the test instead.
     it("BLOCK 0 waits at most --max-block, then answers nil", { timeout: 20_000 }, async () => {
       const server = await startTestServer(await backend.fresh(), { respPort: 0, maxBlockMs: 300 });
-      const redis = new Redis({ port: server.respPort!, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      redis.on("error", () => undefined);
+      const redis = await connectResp(server.respPort!);
       try {
-        await redis.connect();
         const started = Date.now();
         assert.equal(await redis.xread("BLOCK", 0, "STREAMS", unique("s"), "$"), null);
         const waited = Date.now() - started;
@@ -788,10 +786,8 @@ for (const backend of await backends()) {
     it("closing the server ends a blocked XREAD and closes the RESP connection", { timeout: 20_000 }, async () => {
       // With an hour of --max-block, only the shutdown can end the read within the test's timeout.
       const server = await startTestServer(await backend.fresh(), { respPort: 0, maxBlockMs: 3_600_000 });
-      const redis = new Redis({ port: server.respPort!, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      redis.on("error", () => undefined);
+      const redis = await connectResp(server.respPort!);
       try {
-        await redis.connect();
         const s = unique("shut");
         const read = redis.xread("BLOCK", 0, "STREAMS", s, "$").then(
           (value) => ({ value }),
