@@ -7,15 +7,10 @@ import type { RunningServer } from "../src/api/server.js";
 import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
+import { compareIds as cmp } from "./helpers/ids.js";
 
 type Api = ReturnType<typeof client>;
 
-/** Orders `<ms>-<seq>` ids numerically. */
-function cmp(a: string, b: string): number {
-  const [am, as] = a.split("-").map(Number) as [number, number];
-  const [bm, bs] = b.split("-").map(Number) as [number, number];
-  return am - bm || as - bs;
-}
 
 async function add(api: Api, stream: string, payload: unknown, query = ""): Promise<string> {
   const res = await api.post(`/stream/${stream}/add${query ? `?${query}` : ""}`, payload);

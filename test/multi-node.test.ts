@@ -9,6 +9,7 @@ import { backends, PG_URL } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { spawnServer, storeArgs, type ChildServer } from "./helpers/server.js";
 import type { StoreOptions } from "../src/storage/index.js";
+import { compareIds as compareIdText } from "./helpers/ids.js";
 
 const postgres = (await backends()).find((b) => b.name === "postgres");
 if (!postgres) console.log("# skipping the multi-node tests: they need PostgreSQL, which is unreachable");
@@ -16,16 +17,6 @@ if (!postgres) console.log("# skipping the multi-node tests: they need PostgreSQ
 type Api = ReturnType<typeof client>;
 
 /** Ids as `[ms, seq]` for ordering. */
-function idParts(id: string): [number, number] {
-  const [ms, seq] = id.split("-").map(Number);
-  return [ms!, seq!];
-}
-
-function compareIdText(a: string, b: string): number {
-  const [am, as] = idParts(a);
-  const [bm, bs] = idParts(b);
-  return am - bm || as - bs;
-}
 
 /** Runs `count` calls of `fn` with at most `width` in flight; every call finishes before it answers. */
 async function inParallel<T>(count: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {

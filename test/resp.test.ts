@@ -10,23 +10,12 @@ import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
 import { InvalidCommand, RequestParser, type ParsedCommand } from "../src/api/resp/request-parser.js";
+import { compareIds as cmp } from "./helpers/ids.js";
 
 type Api = ReturnType<typeof client>;
 /** An entry as Redis replies it: `[id, [field, value, …]]`. */
 type RawEntry = [string, string[] | null];
 
-function idParts(id: string): [bigint, bigint] {
-  const m = /^(\d+)-(\d+)$/.exec(id);
-  assert.ok(m, `'${id}' is not an id of the form <ms>-<seq>`);
-  return [BigInt(m[1]!), BigInt(m[2]!)];
-}
-
-function cmp(a: string, b: string): number {
-  const [am, as] = idParts(a);
-  const [bm, bs] = idParts(b);
-  if (am !== bm) return am < bm ? -1 : 1;
-  return as === bs ? 0 : as < bs ? -1 : 1;
-}
 
 function assertIncreasing(ids: readonly string[]): void {
   for (let i = 1; i < ids.length; i++) assert.ok(cmp(ids[i - 1]!, ids[i]!) < 0, `id ${ids[i]} at ${i} does not follow ${ids[i - 1]}`);

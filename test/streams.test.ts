@@ -6,6 +6,7 @@ import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
 import type { RunningServer } from "../src/api/server.js";
+import { compareIds, idParts } from "./helpers/ids.js";
 
 type Api = ReturnType<typeof client>;
 
@@ -15,18 +16,6 @@ function qs(params: Record<string, string | number | boolean>): string {
   return text ? `?${text}` : "";
 }
 
-function idParts(id: string): [bigint, bigint] {
-  const m = /^(\d+)-(\d+)$/.exec(id);
-  assert.ok(m, `'${id}' is not an id of the form <ms>-<seq>`);
-  return [BigInt(m[1]!), BigInt(m[2]!)];
-}
-
-function compareIds(a: string, b: string): number {
-  const [am, as] = idParts(a);
-  const [bm, bs] = idParts(b);
-  if (am !== bm) return am < bm ? -1 : 1;
-  return as === bs ? 0 : as < bs ? -1 : 1;
-}
 
 async function add(api: Api, stream: string, payload: unknown, query: Record<string, string | number | boolean> = {}) {
   const res = await api.post(`/stream/${stream}/add${qs(query)}`, JSON.stringify(payload));
