@@ -371,6 +371,18 @@ for (const backend of await backends()) {
         const raw = await (await fetch(`${server.url}/stream/${stream}/range?start=${res.body.id}`)).text();
         assert.ok(raw.includes(`"payload":${text}`), raw);
       });
+
+      it("keeps the text of each /entries payload as sent, in a batch and alone", async () => {
+        const stream = unique("payload-raw-batch");
+        const texts = ['{"big":12345678901234567890123,"exp":1E+2}', '[ 1.50, "\\u00e9" ]', '"} ]"'];
+        const body = `{"entries":[${texts.map((t, i) => `{"type":"t${i}", "payload" : ${t}}`).join(" , ")}]}`;
+        const batch = await api.post(`/stream/${stream}/entries`, body);
+        assert.equal(batch.status, 201, JSON.stringify(batch.body));
+        const one = await api.post(`/stream/${stream}/entries`, '{"payload": {"n": 1.0}}');
+        assert.equal(one.status, 201, JSON.stringify(one.body));
+        const raw = await (await fetch(`${server.url}/stream/${stream}/range`)).text();
+        for (const t of [...texts, '{"n": 1.0}']) assert.ok(raw.includes(`"payload":${t}`), `${t} in ${raw}`);
+      });
     });
 
     describe("POST /stream/:stream/entries", () => {

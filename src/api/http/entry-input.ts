@@ -35,14 +35,15 @@ export function deliverAtOf(
   return null;
 }
 
-export function toNewEntry(input: EntryInputT, now: number, field = ""): NewEntry {
+/** `payloadText`, when given, is the payload exactly as it appears in the request body (see raw-payloads.ts). */
+export function toNewEntry(input: EntryInputT, now: number, field = "", payloadText?: string): NewEntry {
   if (input.payload === undefined) throw new BadRequestError("payload is required", { field: `${field}payload` });
   if (input.type !== undefined && input.messageType !== undefined && input.type !== input.messageType) {
     throw new BadRequestError("type and messageType disagree; give one", { field: `${field}type` });
   }
   return {
     id: input.id,
-    payload: JSON.stringify(input.payload),
+    payload: payloadText ?? JSON.stringify(input.payload),
     type: input.type ?? input.messageType ?? null,
     headers: input.headers ?? {},
     key: input.key ?? input.messageGroup ?? null,

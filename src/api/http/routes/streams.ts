@@ -9,6 +9,7 @@ import type { StreamRecord } from "../../../storage/index.js";
 import type { HttpContext } from "../context.js";
 import { shapeBy } from "../validation.js";
 import { deliverAtOf, isPriority, toNewEntry, toPriority } from "../entry-input.js";
+import { rawPayloads } from "../raw-payloads.js";
 import { entriesJson, entryJson, objectJson } from "../serialize.js";
 import {
   Block,
@@ -128,7 +129,9 @@ export function streamRoutes(app: FastifyInstance, { engine, namespaceOf }: Http
     const now = clock();
     const batch = "entries" in body && Array.isArray(body.entries);
     const inputs = batch ? (body as { entries: EntryInputT[] }).entries : [body as EntryInputT];
-    const entries = inputs.map((e, i) => toNewEntry(e, now, batch ? `entries/${i}/` : ""));
+    const found = req.rawBody === undefined ? undefined : rawPayloads(req.rawBody, batch);
+    const texts = found?.length === inputs.length ? found : undefined;
+    const entries = inputs.map((e, i) => toNewEntry(e, now, batch ? `entries/${i}/` : "", texts?.[i]));
     const results = await engine.streams.append(namespaceOf(req), stream, entries, batch ? "entries" : "");
     // Built as text: for a batch of hundreds this is measurably cheaper than serialising an object tree.
     const ids = results.map((r) => `"${formatId(r.id)}"`);
