@@ -31,6 +31,22 @@ export function valuesList(rows: number, columns: number): string {
 }
 
 /**
+ * A multi-row statement's text per row count, built once: the statement cache looks its key up by hash, and a new
+ * string of several kilobytes would be hashed again on every call.
+ */
+export function statementPerSize(build: (rows: number) => string): (rows: number) => string {
+  const texts = new Map<number, string>();
+  return (rows) => {
+    let text = texts.get(rows);
+    if (text === undefined) {
+      text = build(rows);
+      texts.set(rows, text);
+    }
+    return text;
+  };
+}
+
+/**
  * Splits rows into the chunks one multi-row statement carries: full chunks of the dialect's largest size, then
  * the rest in powers of two (100 rows on SQLite: 64 + 32 + 4). Every size is a statement of its own, prepared
  * and kept (by SQLite's cache, by every pooled PostgreSQL connection), so the sizes are few: at most seven on

@@ -1,7 +1,7 @@
 // Entry rows: insert, point and range reads, the per-level scan behind group reads, trims, idempotency keys.
 import type { StreamId } from "../../core/ids.js";
 import type { Entry, PriorityLevel } from "../../core/types.js";
-import { chunksOf, columnsOf, valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, columnsOf, statementPerSize, valuesList, type Sql, type SqlValue } from "../sql.js";
 
 /**
  * An entry's columns. The fields most entries leave empty (key, type, headers, correlation, causation and message
@@ -55,16 +55,8 @@ const PG_INSERT =
   `INSERT INTO entries (${INSERT_COLUMNS}) SELECT ?::bigint, * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ` +
   "?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::text[])";
 
-/** The SQLite insert statement for `rows` rows, built once per shape (chunksOf keeps the shapes to seven). */
-const insertSql = new Map<number, string>();
-function insertStatement(rows: number): string {
-  let sql = insertSql.get(rows);
-  if (sql === undefined) {
-    sql = `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(rows, INSERT_WIDTH)}`;
-    insertSql.set(rows, sql);
-  }
-  return sql;
-}
+/** The SQLite insert statement for `rows` rows (chunksOf keeps the shapes to seven). */
+const insertStatement = statementPerSize((rows) => `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(rows, INSERT_WIDTH)}`);
 
 export interface DedupeHit {
   id: StreamId;

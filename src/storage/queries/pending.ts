@@ -1,7 +1,7 @@
 // The pending entries list (PEL) of a group: delivered, not yet acknowledged.
 import type { StreamId } from "../../core/ids.js";
 import type { PendingRecord } from "../records.js";
-import { chunksOf, columnsOf, valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, columnsOf, statementPerSize, valuesList, type Sql, type SqlValue } from "../sql.js";
 import { parseHistory } from "./groups.js";
 
 interface PendingRow {
@@ -38,6 +38,13 @@ export interface PendingFilter {
   /** Only entries delivered at or before this time (an idle filter). */
   deliveredBefore?: number | undefined;
 }
+
+const insertSql = statementPerSize(
+  (rows) => `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(rows, 9)} ${UPSERT}`,
+);
+const deleteSql = statementPerSize(
+  (rows) => `DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND (ms, seq) IN (${valuesList(rows, 2)})`,
+);
 
 export class PendingQueries {
   /** As for entries: SQLite without statistics would walk the primary key and filter by consumer. */
@@ -78,7 +85,7 @@ export class PendingQueries {
     for (const chunk of chunksOf(this.sql, recs)) {
       const params: SqlValue[] = [];
       for (const rec of chunk) params.push(streamId, group, ...values(rec));
-      await this.sql.run(`INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(chunk.length, 9)} ${UPSERT}`, params);
+      await this.sql.run(insertSql(chunk.length), params);
     }
   }
 
@@ -97,10 +104,9 @@ export class PendingQueries {
   async removeMany(streamId: number, group: string, ids: readonly StreamId[]): Promise<number> {
     let n = 0;
     for (const chunk of chunksOf(this.sql, ids)) {
-      n += await this.sql.run(
-        `DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND (ms, seq) IN (${valuesList(chunk.length, 2)})`,
-        [streamId, group, ...chunk.flatMap((id) => [id.ms, id.seq])],
-      );
+      const params: SqlValue[] = [streamId, group];
+      for (const id of chunk) params.push(id.ms, id.seq);
+      n += await this.sql.run(deleteSql(chunk.length), params);
     }
     return n;
   }
