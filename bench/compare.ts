@@ -1,11 +1,13 @@
 // The comparison section of `npm run bench`: Redis Streams and NATS JetStream under Runnel's workloads, Runnel itself
-// over the Redis protocol with the same client code, and a table of Runnel beside them.
+// over the Redis protocol with the same client code, the HTTP floor (a server that does nothing), and a table of
+// Runnel beside them.
 import { availableParallelism, loadavg } from "node:os";
 import type { BenchConfig } from "./config.js";
 import { benchNats, natsProblem, NATS_SYSTEM, type NatsServerInfo } from "./nats.js";
 import { startNodes, type NodeSet } from "./nodes.js";
 import { benchRedis, benchResp, redisProblem, REDIS_SYSTEM, type RedisRun, type RedisServerInfo } from "./redis.js";
 import { DURABLE_REDIS_SYSTEM, durableRedisProblem, startDurableRedis } from "./redis-durable.js";
+import { benchHttpFloor, HTTP_FLOOR_SYSTEM } from "./http-floor.js";
 import type { ScenarioName, ScenarioResult } from "./stats.js";
 
 /** Runnel on SQLite with full durability, driven by the Redis benchmark's ioredis code through `--resp-port`. */
@@ -13,7 +15,7 @@ export const RUNNEL_RESP_SYSTEM = "runnel sqlite-full (resp)" as const;
 
 /** One system the section tried: measured, not reachable (skipped), or failed part-way. */
 export interface ComparedSystem {
-  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM | typeof RUNNEL_RESP_SYSTEM | typeof DURABLE_REDIS_SYSTEM;
+  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM | typeof RUNNEL_RESP_SYSTEM | typeof DURABLE_REDIS_SYSTEM | typeof HTTP_FLOOR_SYSTEM;
   url: string;
   status: "measured" | "unreachable" | "failed";
   /** Why it was skipped or failed. */
@@ -124,7 +126,14 @@ export async function benchCompare(
     problem: durableRedisProblem,
     run: benchDurableRedis,
   };
+  const floor = {
+    system: HTTP_FLOOR_SYSTEM,
+    url: "a bare node:http child process",
+    problem: async () => undefined,
+    run: benchHttpFloor,
+  };
   const candidates = [
+    ...(config.compare.floor ? [floor] : []),
     ...(config.compare.resp ? [resp] : []),
     { system: REDIS_SYSTEM, url: config.compare.redisUrl, problem: redisProblem, run: benchRedis },
     ...(config.compare.durable ? [durable] : []),
@@ -214,6 +223,12 @@ export function formatComparison(report: CompareReport): string {
       lines.push(
         `vs durable: the same against ${DURABLE_REDIS_SYSTEM}, a private redis-server with appendonly yes and appendfsync always ` +
           "(every write synced to disk before the reply, as Runnel's sqlite-full does)",
+      );
+    }
+    if (report.systems.some((s) => s.system === HTTP_FLOOR_SYSTEM && s.status === "measured")) {
+      lines.push(
+        `${HTTP_FLOOR_SYSTEM}: the same HTTP load generator against a bare node:http server that only counts, no framework and ` +
+          "no storage: the most any Node HTTP server reaches under these workloads on this machine",
       );
     }
     if (report.systems.some((s) => s.system === RUNNEL_RESP_SYSTEM && s.status === "measured")) {

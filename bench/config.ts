@@ -14,6 +14,7 @@
 //   BENCH_COMPARE=0                skip measuring Redis Streams and NATS JetStream under the same workloads (bench/compare.ts)
 //   BENCH_COMPARE_RESP=0           in that section, skip Runnel over the Redis protocol (a sqlite-full node with --resp-port)
 //   BENCH_COMPARE_DURABLE=0        in that section, skip the private redis-server with appendfsync always (bench/redis-durable.ts)
+//   BENCH_COMPARE_FLOOR=0          in that section, skip the HTTP floor: a bare node:http server with no storage (bench/http-floor.ts)
 //   BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NATS_URL (nats://127.0.0.1:4222)   loopback only; skipped when unreachable
 //   BENCH_COMPARE_MAX_SECONDS      cap per measured phase of Redis and NATS (default 8, at most BENCH_MAX_SECONDS)
 //   RUNNEL_BENCH_DATABASE_URL      PostgreSQL to use (default RUNNEL_TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test)
@@ -75,6 +76,8 @@ export interface CompareBenchConfig {
   resp: boolean;
   /** Also measure a private redis-server that syncs its append-only file on every write (as durable as sqlite-full). */
   durable: boolean;
+  /** Also run the HTTP scenarios against a bare node:http server that stores nothing: the ceiling of HTTP here. */
+  floor: boolean;
   redisUrl: string;
   natsUrl: string;
   /** Cap per measured phase, kept short so the section adds well under a minute. */
@@ -162,6 +165,7 @@ export function resolveBenchConfig(): BenchConfig {
       enabled: process.env.BENCH_COMPARE !== "0",
       resp: process.env.BENCH_COMPARE_RESP !== "0",
       durable: process.env.BENCH_COMPARE_DURABLE !== "0",
+      floor: process.env.BENCH_COMPARE_FLOOR !== "0",
       redisUrl: loopbackUrl("BENCH_REDIS_URL", "redis://127.0.0.1:6379"),
       natsUrl: loopbackUrl("BENCH_NATS_URL", "nats://127.0.0.1:4222"),
       maxSeconds: Math.min(num("BENCH_MAX_SECONDS", 15, 1), num("BENCH_COMPARE_MAX_SECONDS", 8, 1)),
