@@ -142,6 +142,16 @@ describe("runnel client commands", () => {
     assert.deepEqual(first?.payload, { i: 0 });
   });
 
+  it("publishes each line's JSON as written: numbers beyond double precision keep their digits", async () => {
+    const stream = unique("digits");
+    const lines = ['{"id":12345678901234567890}', "  [1.50, 2]  "];
+    const pub = await cli(["publish", stream], lines.join("\n") + "\n");
+    assert.equal(pub.code, 0, pub.stderr);
+    const raw = await (await fetch(`${url}/stream/${stream}/range`)).text();
+    assert.ok(raw.includes('"payload":{"id":12345678901234567890}'), raw);
+    assert.ok(raw.includes('"payload":[1.50, 2]'), raw);
+  });
+
   it("publishes JSON lines from --file, in order, skipping blank lines", async () => {
     const stream = unique("file");
     const path = join(scratch, `${stream}.jsonl`);

@@ -13,6 +13,7 @@ import {
   IdTooSmallError,
   InvalidIdError,
   NotFoundError,
+  RawJson,
   RunnelClient,
   RunnelError,
   UnavailableError,
@@ -266,6 +267,25 @@ for (const backend of await backends()) {
       assert.equal(down.code, "RUNNEL_UNAVAILABLE");
       assert.match(down.message, /http:\/\/127\.0\.0\.1:9\/health/);
       assert.equal(down.details.url, "http://127.0.0.1:9/health");
+    });
+
+    it("RawJson payloads are stored as written: big numbers keep their digits through append, batch and producer", async () => {
+      const s = unique("raw");
+      const big = '{"id":12345678901234567890,"price":1.10}';
+      await client.streams.append(s, new RawJson(big), { type: "t" });
+      await client.streams.appendBatch(s, [{ payload: new RawJson("[ 98765432109876543210 ]"), key: "k" }, { payload: { plain: 1 } }]);
+      const producer = client.producer(s, { lingerMs: 1 });
+      await producer.publish(new RawJson("11111111111111111111"));
+      await producer.close();
+      const raw = await (await fetch(`${server.url}/stream/${s}/range`)).text();
+      for (const text of [big, "[ 98765432109876543210 ]", '{"plain":1}', "11111111111111111111"]) {
+        assert.ok(raw.includes(`"payload":${text}`), `${text} in ${raw}`);
+      }
+      assert.throws(() => new RawJson("{not json"), SyntaxError);
+      // Inside another value it goes out parsed.
+      await client.streams.append(s, { inner: new RawJson('{"a":1}') });
+      const [last] = await client.streams.range<{ inner: unknown }>(s, { start: "-", end: "+", reverse: true, count: 1 });
+      assert.deepEqual(last?.payload, { inner: { a: 1 } });
     });
 
     it("producer: concurrent publishes share few requests and each caller gets its own id, in order", async () => {

@@ -117,11 +117,43 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-/** The JSON body for one entry (`POST /stream/:s/entries`). */
-export function entryBody(payload: unknown, options: AppendOptions = {}): Record<string, unknown> {
+/**
+ * A payload given as JSON text, sent exactly as written: the server stores and serves that text, so a number
+ * such as `12345678901234567890` keeps all its digits (a parsed JavaScript number would not). The text is
+ * checked to be JSON when the value is made. Nested inside another payload it is sent parsed.
+ *
+ * @example
+ * ```ts
+ * await client.streams.append("orders", new RawJson('{"orderId":12345678901234567890}'));
+ * const producer = client.producer("orders");
+ * await producer.publish(new RawJson(line));
+ * ```
+ */
+export class RawJson {
+  constructor(readonly text: string) {
+    JSON.parse(text);
+  }
+
+  /** Used only when a RawJson sits inside another value: the parsed value, as JSON.stringify would see it. */
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
+/** The JSON text of one entry (`POST /stream/:s/entries`); a RawJson payload goes in as its own text. */
+export function entryText(payload: unknown, options: AppendOptions = {}): string {
   const { deliverAt, ...rest } = options;
-  const body: Record<string, unknown> = { payload };
+  const body: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) body[k] = v;
   if (deliverAt !== undefined) body.deliverAt = deliverAt instanceof Date ? deliverAt.getTime() : deliverAt;
-  return body;
+  const others = JSON.stringify(body);
+  // JSON.stringify answers undefined for undefined (and functions): the entry then has no payload, as before.
+  const text = payload instanceof RawJson ? payload.text : (JSON.stringify(payload) as string | undefined);
+  if (text === undefined) return others;
+  return others === "{}" ? `{"payload":${text}}` : `{"payload":${text},${others.slice(1)}`;
+}
+
+/** The JSON text of a batch of entry texts. */
+export function batchText(entries: readonly string[]): string {
+  return `{"entries":[${entries.join(",")}]}`;
 }

@@ -11,6 +11,8 @@ export interface RequestOptions {
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
+  /** A body already serialised as JSON text (takes the place of `body`). */
+  json?: string;
   signal?: AbortSignal | undefined;
 }
 
@@ -43,9 +45,9 @@ export class HttpTransport {
     const url = this.urlOf(pathname, options.query);
     const headers: Record<string, string> = { accept: "application/json", ...this.options.headers };
     const init: RequestInit = { method, headers };
-    if (options.body !== undefined) {
+    if (options.json !== undefined || options.body !== undefined) {
       headers["content-type"] = "application/json";
-      init.body = JSON.stringify(options.body);
+      init.body = options.json ?? JSON.stringify(options.body);
     }
     if (options.signal) init.signal = options.signal;
     let res: Response;

@@ -15,6 +15,7 @@ export type {
 } from "./environment.js";
 
 export type { StreamEntry, GroupEntry, AppendOptions, EntryInput, AppendResult, Priority, PriorityInput } from "./entry.js";
+export { RawJson } from "./entry.js";
 export {
   StreamsApi,
   type StreamOptions,

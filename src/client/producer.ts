@@ -1,6 +1,6 @@
 // A producer that batches publishes to one stream into few HTTP requests and answers each caller its own id.
 import { BadRequestError, ConflictError, RunnelError } from "../core/errors.js";
-import { entryBody, type AppendOptions, type AppendResult } from "./entry.js";
+import { batchText, entryText, type AppendOptions, type AppendResult } from "./entry.js";
 import { errorOf } from "./errors.js";
 import { path, type HttpTransport } from "./http.js";
 
@@ -44,7 +44,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 interface Queued {
-  body: Record<string, unknown>;
+  /** The entry as JSON text, serialised once when it is published. */
+  text: string;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -97,7 +98,7 @@ export class Producer {
   publish(payload: unknown, options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new ConflictError(`the producer for '${this.stream}' is closed`, { field: "producer" }));
     const result = new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ body: entryBody(payload, options), resolve, reject });
+      this.queue.push({ text: entryText(payload, options), resolve, reject });
     });
     const tracked = result.then(
       () => undefined,
@@ -178,7 +179,7 @@ export class Producer {
     try {
       this.sent++;
       const reply = await this.http.request<{ results: AppendResult[] }>("POST", path`/stream/${this.stream}/entries`, {
-        body: { entries: batch.map((q) => q.body) },
+        json: batchText(batch.map((q) => q.text)),
       });
       results = reply.results;
     } catch (error) {

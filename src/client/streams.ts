@@ -1,6 +1,6 @@
 // Streams over HTTP: append, create, configure, inspect, read, trim and delete (`/stream/:stream/...`, `/streams`).
 import type { StreamConfig } from "../core/types.js";
-import { entryBody, type AppendOptions, type AppendResult, type EntryInput, type StreamEntry } from "./entry.js";
+import { batchText, entryText, type AppendOptions, type AppendResult, type EntryInput, type StreamEntry } from "./entry.js";
 import { path, type HttpTransport } from "./http.js";
 
 /**
@@ -157,7 +157,7 @@ export class StreamsApi {
    */
   async append(stream: string, payload: unknown, options: AppendOptions = {}): Promise<AppendResult> {
     const reply = await this.http.request<{ results: AppendResult[] }>("POST", path`/stream/${stream}/entries`, {
-      body: entryBody(payload, options),
+      json: entryText(payload, options),
     });
     return reply.results[0]!;
   }
@@ -171,8 +171,8 @@ export class StreamsApi {
    * ```
    */
   async appendBatch(stream: string, entries: readonly EntryInput[]): Promise<AppendResult[]> {
-    const body = { entries: entries.map(({ payload, ...options }) => entryBody(payload, options)) };
-    const reply = await this.http.request<{ results: AppendResult[] }>("POST", path`/stream/${stream}/entries`, { body });
+    const json = batchText(entries.map(({ payload, ...options }) => entryText(payload, options)));
+    const reply = await this.http.request<{ results: AppendResult[] }>("POST", path`/stream/${stream}/entries`, { json });
     return reply.results;
   }
 

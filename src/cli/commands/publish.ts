@@ -3,7 +3,7 @@ import { fstatSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import type { AppendOptions, AppendResult } from "../../client/index.js";
+import { RawJson, type AppendOptions, type AppendResult } from "../../client/index.js";
 import { ConfigError } from "../errors.js";
 import { PROGRESS_HELP, PROGRESS_OPTIONS, ProgressLine, progressWanted } from "./progress.js";
 import { clientFor, COMMON_HELP, intFlag, parseCommand, write } from "./shared.js";
@@ -11,7 +11,7 @@ import { clientFor, COMMON_HELP, intFlag, parseCommand, write } from "./shared.j
 export const PUBLISH_HELP = `Usage: runnel publish <stream> [json...] [options]
 
 Appends one entry per JSON argument; with no payload arguments, one per line of JSON read from --file or
-stdin (blank lines are skipped). While it runs, a progress line on stderr shows the entries stored, the
+stdin (blank lines are skipped). Each payload is sent as written, so big numbers keep their digits. While it runs, a progress line on stderr shows the entries stored, the
 rate over the last second and the time taken, with a bar when the total is known (arguments, or a file's
 size); at the end it prints the count and rate to stderr.
 
@@ -30,7 +30,7 @@ const WINDOW_BATCHES = 4;
 
 /** Where the payloads come from, and how far through it we are when that can be told. */
 interface Input {
-  payloads: AsyncIterable<unknown>;
+  payloads: AsyncIterable<RawJson>;
   /** Entries expected, when known up front. */
   total?: number | undefined;
   /** Share of the input read so far (bytes of a regular file), when its size is known; else done/total. */
@@ -159,16 +159,17 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function parseJson(text: string, error: () => Error): unknown {
+/** The text as a payload sent exactly as written (big numbers keep their digits), once it is known to be JSON. */
+function parseJson(text: string, error: () => Error): RawJson {
   try {
-    return JSON.parse(text);
+    return new RawJson(text.trim());
   } catch {
     throw error();
   }
 }
 
 /** One payload per non-blank line; `name` says where a line that is not JSON came from. */
-async function* jsonLines(input: Readable, name: string): AsyncGenerator<unknown> {
+async function* jsonLines(input: Readable, name: string): AsyncGenerator<RawJson> {
   let line = 0;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
     line++;
