@@ -404,6 +404,18 @@ for (const backend of await backends()) {
         assert.deepEqual(idsOf(await read(api, s, "g", "c")), [ids[3]]);
       });
 
+      it("an ack of 100 ids, the last 30 never delivered and one given twice, counts the 70 pending once", async () => {
+        const s = unique("ack-100");
+        const res = await api.post(`/stream/${s}/entries`, { entries: Array.from({ length: 100 }, (_, i) => ({ payload: { i } })) });
+        const ids = res.body.ids as string[];
+        await createGroup(api, s, "g");
+        assert.equal((await read(api, s, "g", "c", "count=70")).length, 70);
+        const ack = await api.post(`/stream/${s}/group/g/ack`, { ids: [...ids, ids[5]] });
+        assert.deepEqual(ack.body, { acked: 70 });
+        assert.equal((await pending(api, s, "g")).count, 0);
+        assert.equal((await read(api, s, "g", "c", "count=100")).length, 30);
+      });
+
       it("when a handed-back entry is dead-lettered during a read, the others come once each", async () => {
         const s = unique("nack-dead");
         assert.equal((await api.post(`/stream/${s}`, { maxDeliveries: 2 })).status, 201);

@@ -61,6 +61,24 @@ export function chunksOf<T>(sql: Sql, rows: readonly T[]): T[][] {
   return out;
 }
 
+/**
+ * Like chunksOf, for statements where a repeated row changes nothing (`DELETE … IN (…)`): full chunks of the
+ * largest size, then the rest padded up to a power of two by repeating its last row. The sizes are the same
+ * few, and 100 ids take one statement on PostgreSQL (two on SQLite) instead of three.
+ */
+export function paddedChunksOf<T>(sql: Sql, rows: readonly T[]): T[][] {
+  const max = sql.dialect === "sqlite" ? 64 : 512;
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += max) {
+    const chunk = rows.slice(i, i + max);
+    let size = 1;
+    while (size < chunk.length) size <<= 1;
+    while (chunk.length < size) chunk.push(chunk[chunk.length - 1]!);
+    out.push(chunk);
+  }
+  return out;
+}
+
 /** Turns rows into one array per column, for PostgreSQL's `unnest(?::type[], …)`: `pick` gives a row's values. */
 export function columnsOf<T>(rows: readonly T[], pick: (row: T) => SqlValue[]): SqlValue[][] {
   const columns: SqlValue[][] = [];

@@ -1,7 +1,7 @@
 // The pending entries list (PEL) of a group: delivered, not yet acknowledged.
 import type { StreamId } from "../../core/ids.js";
 import type { PendingRecord } from "../records.js";
-import { chunksOf, columnsOf, statementPerSize, valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, columnsOf, paddedChunksOf, statementPerSize, valuesList, type Sql, type SqlValue } from "../sql.js";
 import { parseHistory } from "./groups.js";
 
 interface PendingRow {
@@ -103,7 +103,7 @@ export class PendingQueries {
    */
   async removeMany(streamId: number, group: string, ids: readonly StreamId[]): Promise<number> {
     let n = 0;
-    for (const chunk of chunksOf(this.sql, ids)) {
+    for (const chunk of paddedChunksOf(this.sql, ids)) {
       const params: SqlValue[] = [streamId, group];
       for (const id of chunk) params.push(id.ms, id.seq);
       n += await this.sql.run(deleteSql(chunk.length), params);
