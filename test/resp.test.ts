@@ -96,6 +96,24 @@ describe("Redis protocol request parser", () => {
     assert.ok(parsed[2] instanceof InvalidCommand, "an inline \\xff escape is checked too");
   });
 
+  it("refuses half a character even when the bytes around it make the whole buffer valid UTF-8", () => {
+    // `$1` takes only the first byte of "é" (c3 a9); a9 and \r stand where \r\n should be, as Redis skips them.
+    const bytes = Buffer.concat([Buffer.from("*2\r\n$4\r\nECHO\r\n$1\r\n"), Buffer.from([0xc3, 0xa9, 0x0d]), Buffer.from(`\n${resp("PING")}`)]);
+    const parsed = new RequestParser(limits).feed(bytes);
+    assert.ok(parsed[0] instanceof InvalidCommand, JSON.stringify(parsed));
+    assert.match(parsed[0].message, /^ERR argument 2 is not valid UTF-8/);
+  });
+
+  it("reads lengths as Redis does: no sign but '-', no leading zero, at most 18 digits", () => {
+    const ok = new RequestParser({ maxBulkBytes: 1 << 30, maxCommandBytes: 1 << 30, maxArgs: 8 });
+    assert.deepEqual(ok.feed(Buffer.from("*1\r\n$0\r\n\r\n*-1\r\n*1\r\n$3\r\nabc\r\n")), [[""], ["abc"]]);
+    for (const header of ["*+1", "*-0", "*1x", "*", "*1234567890123456789", "*\t1"]) {
+      const parser = new RequestParser(limits);
+      parser.feed(Buffer.from(`${header}\r\n`));
+      assert.equal(parser.error, "invalid multibulk length", header);
+    }
+  });
+
   it("refuses a bulk, a command or an argument count over the limits from the header alone", () => {
     const cases: [string, string][] = [
       ["*1\r\n$1025\r\n", "invalid bulk length"],

@@ -37,11 +37,23 @@ function invalidUtf8(index: number): InvalidCommand {
   return new InvalidCommand(`ERR argument ${index + 1} is not valid UTF-8 text; Runnel stores text only`);
 }
 
-/** A length as Redis's string2ll reads it: `0`, or an optional `-` and digits without a leading zero. */
+/**
+ * A length as Redis's string2ll reads it: `0`, or an optional `-` and at most 18 digits without a leading zero.
+ * Read from the bytes, since every argument of every command has one.
+ */
 function lengthAt(buf: Buffer, start: number, end: number): number | undefined {
-  const text = buf.toString("latin1", start, end);
-  if (!/^(?:0|-?[1-9]\d{0,17})$/.test(text)) return undefined;
-  return Number(text);
+  let i = start;
+  const negative = buf[i] === 0x2d;
+  if (negative) i++;
+  if (i >= end || end - i > 18) return undefined;
+  if (buf[i] === 0x30) return !negative && end - i === 1 ? 0 : undefined;
+  let n = 0;
+  for (; i < end; i++) {
+    const digit = buf[i]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return negative ? -n : n;
 }
 
 /** What C's isspace() accepts: space, \t, \n, \v, \f, \r. */
@@ -120,6 +132,11 @@ export function splitInline(buf: Buffer, start: number, end: number): ParsedComm
 export class RequestParser {
   error: string | undefined;
   private buf: Buffer = EMPTY;
+  /**
+   * Whether `buf` is valid UTF-8 as a whole. An argument inside it that ends right before \r\n then is too: it
+   * starts after a header's \n and ends before a \r, both of which a multi-byte character cannot straddle.
+   */
+  private bufUtf8 = true;
   private pos = 0;
   /** The arguments of the multibulk command being read, or null between commands. */
   private args: string[] | null = null;
@@ -147,11 +164,12 @@ export class RequestParser {
       const whole = Buffer.concat(this.bulkParts, this.bulkHave);
       this.bulkParts = [];
       this.bulkHave = 0;
-      this.pushArg(whole, 0, this.bulkLength, out);
+      this.pushArg(whole, 0, this.bulkLength, false, out);
       this.bulkLength = -1;
       chunk = chunk.subarray(take);
     }
     this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
+    this.bufUtf8 = isUtf8(this.buf);
     this.pos = 0;
     this.parse(out);
     if (this.pos >= this.buf.length || this.error !== undefined) {
@@ -167,8 +185,9 @@ export class RequestParser {
     this.bulkParts = [];
   }
 
-  private pushArg(buf: Buffer, start: number, end: number, out: ParsedCommand[]): void {
-    if (this.invalidArg < 0 && !isUtf8(buf.subarray(start, end))) this.invalidArg = this.args!.length;
+  /** `known` tells that the bytes are valid UTF-8 already (see `bufUtf8`). */
+  private pushArg(buf: Buffer, start: number, end: number, known: boolean, out: ParsedCommand[]): void {
+    if (!known && this.invalidArg < 0 && !isUtf8(buf.subarray(start, end))) this.invalidArg = this.args!.length;
     this.args!.push(buf.toString("utf8", start, end));
     if (--this.argsLeft === 0) {
       out.push(this.invalidArg >= 0 ? invalidUtf8(this.invalidArg) : this.args!);
@@ -223,7 +242,8 @@ export class RequestParser {
       if (buf.length - this.pos >= length + 2) {
         const start = this.pos;
         this.pos += length + 2;
-        this.pushArg(buf, start, start + length, out);
+        const known = this.bufUtf8 && buf[start + length] === CR && buf[start + length + 1] === LF;
+        this.pushArg(buf, start, start + length, known, out);
       } else {
         this.bulkLength = length;
         this.bulkParts = this.pos < buf.length ? [buf.subarray(this.pos)] : [];
