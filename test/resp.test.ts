@@ -10,6 +10,7 @@ import { backends } from "./helpers/backends.js";
 import { client, unique } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
 import { InvalidCommand, RequestParser, type ParsedCommand } from "../src/api/resp/request-parser.js";
+import { payloadOf } from "../src/api/resp/entries.js";
 import { compareIds as cmp } from "./helpers/ids.js";
 
 type Api = ReturnType<typeof client>;
@@ -136,6 +137,27 @@ describe("Redis protocol request parser", () => {
     const big = "x".repeat(1000);
     total.feed(Buffer.from(`*6\r\n${`$1000\r\n${big}\r\n`.repeat(4)}$97\r\n`));
     assert.equal(total.error, "invalid bulk length", "a command's arguments together are capped too");
+  });
+});
+
+describe("XADD fields as a JSON payload", () => {
+  /** The rule written plainly: each field once, in its first place, with its last value. */
+  function reference(pairs: readonly string[]): string {
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) fields.set(pairs[i]!, pairs[i + 1]!);
+    return `{${[...fields].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`;
+  }
+
+  it("matches the plain rule for awkward names and values, repeated fields and long commands", () => {
+    const pool = ["a", "b", "type", "", "quo\"te", "back\\slash", "nl\n", "\u0000", "\u001f\u007f", "é", "😀", "\ud800", "\udc00x", "123", "__proto__"];
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 1_000_000) / 1_000_000;
+    for (let round = 0; round < 500; round++) {
+      const pairs = Array.from({ length: 2 * (1 + Math.floor(rnd() * (round % 10 === 0 ? 40 : 6))) }, () => pool[Math.floor(rnd() * pool.length)]!);
+      const text = payloadOf(pairs);
+      assert.equal(text, reference(pairs), JSON.stringify(pairs));
+      JSON.parse(text);
+    }
   });
 });
 

@@ -9,11 +9,32 @@ import type { Reply } from "./protocol.js";
  * twice keeps its first place and its last value (a JSON object holds a key once).
  */
 export function payloadOf(pairs: readonly string[]): string {
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < pairs.length; i += 2) fields.set(pairs[i]!, pairs[i + 1]!);
-  const parts: string[] = [];
-  for (const [k, v] of fields) parts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
-  return `{${parts.join(",")}}`;
+  if (hasRepeatedField(pairs)) {
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) fields.set(pairs[i]!, pairs[i + 1]!);
+    pairs = [...fields].flat();
+  }
+  let text = "{";
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    text += `${i === 0 ? "" : ","}${quoted(pairs[i]!)}:${quoted(pairs[i + 1]!)}`;
+  }
+  return `${text}}`;
+}
+
+/** What JSON.stringify would escape in a string: quotes, backslashes, control characters and surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON text; most field names and values need no escape, and then JSON.stringify is skipped. */
+function quoted(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function hasRepeatedField(pairs: readonly string[]): boolean {
+  if (pairs.length > 32) return new Set(pairs.filter((_, i) => i % 2 === 0)).size * 2 < pairs.length - (pairs.length % 2);
+  for (let i = 2; i < pairs.length; i += 2) {
+    for (let j = 0; j < i; j += 2) if (pairs[i] === pairs[j]) return true;
+  }
+  return false;
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
