@@ -455,6 +455,11 @@ for (const backend of await backends()) {
         const [entry] = (await redis.xrange(s, "-", "+")) as RawEntry[];
         assert.equal(entry![0], res.body.id);
         assert.deepEqual(entry![1], ["b", "x", "2", "two", "a", "1", "n", '{"k":[1,"2"]}', "t", "true", "z", "null"]);
+        // Written with spaces and escapes, as a client may send it: values come out as text, arrays as written.
+        const spaced = await api.post(`/stream/${s}/add`, ' { "a" : "x\\"y\\u00e9" , "b\\n" : [ 1 ] } ');
+        assert.equal(spaced.status, 201, JSON.stringify(spaced.body));
+        const [, second] = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(second![1], ["a", 'x"yé', "b\n", "[ 1 ]"]);
       });
 
       it("a payload that is not an object reads as the field 'payload' holding its JSON text", async () => {

@@ -3,6 +3,7 @@ import { formatId, type StreamId } from "../../core/ids.js";
 import type { Entry } from "../../core/types.js";
 import type { Delivery } from "../../engine/index.js";
 import type { Reply } from "./protocol.js";
+import { members, OPEN_BRACE, QUOTE, skipSpace, unquote } from "../../core/json-text.js";
 
 /**
  * `field value field value …` as the JSON object text `{"field":"value",…}`, values as strings. A field given
@@ -37,69 +38,18 @@ function hasRepeatedField(pairs: readonly string[]): boolean {
   return false;
 }
 
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
-
-function skipSpace(text: string, at: number): number {
-  while (at < text.length && WS.has(text.charCodeAt(at))) at++;
-  return at;
-}
-
-/** The index just past the JSON string that opens at `at` (a `"`). */
-function endOfString(text: string, at: number): number {
-  for (let i = at + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) i++;
-    else if (c === 0x22) return i + 1;
-  }
-  return text.length;
-}
-
-/** The index just past the JSON value that starts at `at`. */
-function endOfValue(text: string, at: number): number {
-  const first = text.charCodeAt(at);
-  if (first === 0x22) return endOfString(text, at);
-  if (first === 0x7b || first === 0x5b) {
-    let depth = 0;
-    for (let i = at; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) i = endOfString(text, i) - 1;
-      else if (c === 0x7b || c === 0x5b) depth++;
-      else if (c === 0x7d || c === 0x5d) {
-        if (--depth === 0) return i + 1;
-      }
-    }
-    return text.length;
-  }
-  let i = at;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x2c || c === 0x7d || c === 0x5d || WS.has(c)) break;
-    i++;
-  }
-  return i;
-}
-
 /**
  * A stored JSON object's members in the order they were written (JSON.parse would move integer-like keys first),
  * each value as a string: string values as they are, others as their JSON text. Undefined when the payload is not
  * an object. The payload was validated when it was appended, so this only walks it.
  */
 function objectFields(payload: string): string[] | undefined {
-  let at = skipSpace(payload, 0);
-  if (payload.charCodeAt(at) !== 0x7b) return undefined;
+  const start = skipSpace(payload, 0);
+  if (payload.charCodeAt(start) !== OPEN_BRACE) return undefined;
   const out: string[] = [];
-  at = skipSpace(payload, at + 1);
-  while (at < payload.length && payload.charCodeAt(at) !== 0x7d) {
-    const keyEnd = endOfString(payload, at);
-    out.push(JSON.parse(payload.slice(at, keyEnd)) as string);
-    at = skipSpace(payload, keyEnd) + 1;
-    at = skipSpace(payload, at);
-    const valueEnd = endOfValue(payload, at);
-    const raw = payload.slice(at, valueEnd);
-    out.push(raw.charCodeAt(0) === 0x22 ? (JSON.parse(raw) as string) : raw);
-    at = skipSpace(payload, valueEnd);
-    if (payload.charCodeAt(at) === 0x2c) at = skipSpace(payload, at + 1);
-  }
+  members(payload, start, (key, from, to) => {
+    out.push(key, payload.charCodeAt(from) === QUOTE ? unquote(payload, from, to) : payload.slice(from, to));
+  });
   return out;
 }
 
