@@ -18,11 +18,8 @@ const EMPTY_HEADERS = "{}";
 
 function metaOf(e: Entry): string | null {
   const headers = e.headers === EMPTY_HEADERS ? null : e.headers;
-  if (e.key === null && e.type === null && headers === null && e.correlationId === null && e.causationId === null) {
-    if (e.messageId === null && e.deliverAt === null) return null;
-  }
   const meta: Meta = [e.key, e.type, headers, e.correlationId, e.causationId, e.messageId, e.deliverAt];
-  return JSON.stringify(meta);
+  return meta.every((v) => v === null) ? null : JSON.stringify(meta);
 }
 
 /** An entry from a row of ENTRY_COLUMNS, in that order, as `Sql.rows` answers it (columns after them are ignored). */
@@ -42,7 +39,7 @@ export function toEntry(row: readonly SqlValue[]): Entry {
     correlationId: meta?.[3] ?? null,
     causationId: meta?.[4] ?? null,
     messageId: meta?.[5] ?? null,
-    deliverAt: meta?.[6] === undefined || meta[6] === null ? null : Number(meta[6]),
+    deliverAt: meta?.[6] ?? null,
   };
 }
 
