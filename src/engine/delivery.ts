@@ -90,8 +90,9 @@ export async function readNew(
   const deadLettered = new Set<string>();
   const only = partitions && new Set(partitions);
 
+  const state = await tx.groups.readState(stream.id, group.name, now);
   // Due deferred entries first; ones that are dead-lettered or deleted free their slot for the next.
-  if (await tx.groups.hasDueDeferred(stream.id, group.name, now)) {
+  if (state.hasDue) {
     // Entries taken on an earlier pass are still in the deferred set until the end, so each pass asks for
     // `count` rows and steps over those.
     const taken = new Set<string>();
@@ -122,7 +123,7 @@ export async function readNew(
   }
 
   const cursors = new Map<string, StreamId>();
-  for (const c of await tx.groups.cursors(stream.id, group.name)) cursors.set(`${c.partition}:${c.priority}`, c.id);
+  for (const c of state.cursors) cursors.set(`${c.partition}:${c.priority}`, c.id);
   const scans: Scan[] = [];
   let cutShort = false;
   for (const level of levelsOf(stream)) {

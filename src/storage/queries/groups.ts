@@ -139,12 +139,25 @@ export class GroupQueries {
    * at the first row; unlike dueDeferred it needs no sort, which on SQLite costs more than the probe when
    * nothing is due (the common case).
    */
-  async hasDueDeferred(streamId: number, name: string, now: number): Promise<boolean> {
-    const row = await this.sql.get<{ one: number }>(
-      "SELECT 1 AS one FROM group_deferred WHERE stream_id = ? AND group_name = ? AND due_at <= ? LIMIT 1",
-      [streamId, name, now],
+  /**
+   * What a group read starts from, in one round trip: the group's cursors, and whether a deferred entry is due.
+   * The second part of the UNION answers a marker row (partition -1) when one is.
+   * EXPLAIN (both): a primary-key search of group_cursors, and an index-only probe of group_deferred_due.
+   */
+  async readState(streamId: number, name: string, now: number): Promise<{ cursors: CursorRecord[]; hasDue: boolean }> {
+    const rows = await this.sql.all<{ partition_no: number; priority: number; ms: number; seq: number }>(
+      "SELECT partition_no, priority, ms, seq FROM group_cursors WHERE stream_id = ? AND group_name = ? " +
+        "UNION ALL SELECT -1, -1, 0, 0 WHERE EXISTS " +
+        "(SELECT 1 FROM group_deferred WHERE stream_id = ? AND group_name = ? AND due_at <= ?)",
+      [streamId, name, streamId, name, now],
     );
-    return row !== undefined;
+    const cursors: CursorRecord[] = [];
+    let hasDue = false;
+    for (const r of rows) {
+      if (r.partition_no === -1) hasDue = true;
+      else cursors.push({ partition: r.partition_no, priority: r.priority, id: { ms: r.ms, seq: r.seq } });
+    }
+    return { cursors, hasDue };
   }
 
   async nextDeferredDue(streamId: number, name: string): Promise<number | null> {
