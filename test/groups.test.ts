@@ -290,6 +290,11 @@ for (const backend of await backends()) {
             ["c3", 0, 500, null],
           ],
         );
+        // A read that gets nothing makes c1 seen now, not active now.
+        assert.equal((await read(api, s, "g", "c1")).length, 0);
+        const again = await api.get(`/stream/${s}/group/g/consumers`);
+        const c1 = again.body.consumers.find((c: any) => c.name === "c1");
+        assert.deepEqual([c1.idleMs, c1.inactiveMs], [0, 2_500]);
         assert.equal((await info(api, s, "g")).consumers, 3);
         await api.post(`/stream/${s}/group/g/ack`, { ids });
         assert.deepEqual((await api.get(`/stream/${s}/group/g/consumers`)).body.consumers.map((c: any) => c.pending), [0, 0, 0]);

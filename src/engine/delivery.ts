@@ -1,7 +1,7 @@
 // Group delivery inside a transaction: read new entries by priority, re-read own pending, claim.
 import { compareIds, inclusiveStart, MAX_ID, MIN_ID, type StreamId } from "../core/ids.js";
 import type { Entry } from "../core/types.js";
-import type { DeferredRecord, DeliveryHistoryItem, GroupRecord, PendingRecord, StreamRecord, Tx } from "../storage/index.js";
+import type { CursorRecord, DeferredRecord, DeliveryHistoryItem, GroupRecord, PendingRecord, StreamRecord, Tx } from "../storage/index.js";
 import { deadLetter } from "./dead-letters.js";
 
 /** An entry handed to a consumer; `entry` is null when it was deleted while pending. */
@@ -180,6 +180,7 @@ export async function readNew(
   await tx.pending.addMany(stream.id, group.name, pending);
 
   // A cursor moves over the leading run of its scan that was delivered or set aside as delayed.
+  const moved: CursorRecord[] = [];
   for (const scan of scans) {
     let cursor = scan.cursor;
     for (const e of scan.rows) {
@@ -196,13 +197,16 @@ export async function readNew(
       } else if (!takenIds.has(`${e.id.ms}-${e.id.seq}`)) break;
       cursor = e.id;
     }
-    if (compareIds(cursor, scan.cursor) !== 0) {
-      await tx.groups.saveCursor(stream.id, group.name, { partition: scan.partition, priority: scan.level, id: cursor });
-    }
+    if (compareIds(cursor, scan.cursor) !== 0) moved.push({ partition: scan.partition, priority: scan.level, id: cursor });
   }
 
-  if (fresh > 0) await tx.groups.recordDelivered(stream.id, group.name, last, fresh);
-  await tx.groups.touchConsumer(stream.id, group.name, consumer, now, deliveries.length > 0);
+  await tx.groups.finishRead(stream.id, group.name, {
+    cursors: moved,
+    delivered: fresh > 0 ? { last, count: fresh } : undefined,
+    consumer,
+    now,
+    active: deliveries.length > 0,
+  });
   let nextDue: number | null = null;
   if (cutShort) nextDue = now;
   else if (deliveries.length === 0) {

@@ -53,6 +53,25 @@ function toDeferred(row: DeferredRow): DeferredRecord {
   };
 }
 
+/** What a group read changed, for `finishRead`. */
+export interface FinishedRead {
+  cursors: readonly CursorRecord[];
+  delivered: { last: StreamId; count: number } | undefined;
+  consumer: string;
+  now: number;
+  active: boolean;
+}
+
+const PG_FINISH_READ =
+  "WITH moved AS (INSERT INTO group_cursors (stream_id, group_name, partition_no, priority, ms, seq) " +
+  "SELECT ?::bigint, ?::text, * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) " +
+  "ON CONFLICT (stream_id, group_name, partition_no, priority) DO UPDATE SET ms = excluded.ms, seq = excluded.seq), " +
+  "advanced AS (UPDATE consumer_groups SET last_ms = ?, last_seq = ?, entries_read = entries_read + ? " +
+  "WHERE stream_id = ? AND name = ? AND ?::int = 1) " +
+  "INSERT INTO consumers (stream_id, group_name, name, seen_at, active_at) VALUES (?, ?, ?, ?, ?) " +
+  "ON CONFLICT (stream_id, group_name, name) DO UPDATE SET seen_at = excluded.seen_at, " +
+  "active_at = COALESCE(excluded.active_at, consumers.active_at)";
+
 export class GroupQueries {
   constructor(private readonly sql: Sql) {}
 
@@ -201,6 +220,40 @@ export class GroupQueries {
       name,
       id.ms,
       id.seq,
+    ]);
+  }
+
+  /**
+   * The writes that end a group read: the cursors that moved, the group's last delivered id and entries-read
+   * count (when `delivered` is given), and the consumer's seen (and, when `active`, active) time. On PostgreSQL
+   * they go as one statement (data-modifying WITH), one round trip instead of up to three.
+   */
+  async finishRead(streamId: number, name: string, read: FinishedRead): Promise<void> {
+    const { cursors, delivered, consumer, now, active } = read;
+    if (this.sql.dialect === "sqlite") {
+      for (const cursor of cursors) await this.saveCursor(streamId, name, cursor);
+      if (delivered) await this.recordDelivered(streamId, name, delivered.last, delivered.count);
+      await this.touchConsumer(streamId, name, consumer, now, active);
+      return;
+    }
+    await this.sql.run(PG_FINISH_READ, [
+      streamId,
+      name,
+      cursors.map((c) => c.partition),
+      cursors.map((c) => c.priority),
+      cursors.map((c) => c.id.ms),
+      cursors.map((c) => c.id.seq),
+      delivered?.last.ms ?? 0,
+      delivered?.last.seq ?? 0,
+      delivered?.count ?? 0,
+      streamId,
+      name,
+      delivered ? 1 : 0,
+      streamId,
+      name,
+      consumer,
+      now,
+      active ? now : null,
     ]);
   }
 
