@@ -105,6 +105,15 @@ describe("Redis protocol request parser", () => {
     assert.match(parsed[0].message, /^ERR argument 2 is not valid UTF-8/);
   });
 
+  it("refuses half a character that starts where a header's \\n should be", () => {
+    // The byte after `$3\r` is skipped unread, as Redis does; here it is the lead byte of "é" (c3 a9), so the
+    // argument a9 61 62 starts mid-character although the whole buffer is valid UTF-8.
+    const head = Buffer.from("*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$3\r");
+    const parsed = new RequestParser(limits).feed(Buffer.concat([head, Buffer.from([0xc3, 0xa9, 0x61, 0x62, 0x0d, 0x0a])]));
+    assert.ok(parsed[0] instanceof InvalidCommand, JSON.stringify(parsed));
+    assert.match(parsed[0].message, /^ERR argument 5 is not valid UTF-8/);
+  });
+
   it("reads lengths as Redis does: no sign but '-', no leading zero, at most 18 digits", () => {
     const ok = new RequestParser({ maxBulkBytes: 1 << 30, maxCommandBytes: 1 << 30, maxArgs: 8 });
     assert.deepEqual(ok.feed(Buffer.from("*1\r\n$0\r\n\r\n*-1\r\n*1\r\n$3\r\nabc\r\n")), [[""], ["abc"]]);

@@ -133,8 +133,9 @@ export class RequestParser {
   error: string | undefined;
   private buf: Buffer = EMPTY;
   /**
-   * Whether `buf` is valid UTF-8 as a whole. An argument inside it that ends right before \r\n then is too: it
-   * starts after a header's \n and ends before a \r, both of which a multi-byte character cannot straddle.
+   * Whether `buf` is valid UTF-8 as a whole. An argument inside it that comes right after a \n and right before a
+   * \r\n then is too: a multi-byte character cannot straddle an ASCII byte. (Like Redis, the parser does not
+   * insist on either; an argument without them is checked on its own.)
    */
   private bufUtf8 = true;
   private pos = 0;
@@ -242,7 +243,7 @@ export class RequestParser {
       if (buf.length - this.pos >= length + 2) {
         const start = this.pos;
         this.pos += length + 2;
-        const known = this.bufUtf8 && buf[start + length] === CR && buf[start + length + 1] === LF;
+        const known = this.bufUtf8 && buf[start - 1] === LF && buf[start + length] === CR && buf[start + length + 1] === LF;
         this.pushArg(buf, start, start + length, known, out);
       } else {
         this.bulkLength = length;
