@@ -1,5 +1,5 @@
 // Event store rows: stores, bi-temporal events by position and by aggregate version, snapshots, statistics.
-import { chunksOf, forUpdate, valuesList, type Sql, type SqlValue } from "../sql.js";
+import { chunksOf, forUpdate, statementPerSize, valuesList, type Sql, type SqlValue } from "../sql.js";
 
 export interface EventStoreRecord {
   id: number;
@@ -120,6 +120,10 @@ const EVENT_COLUMNS =
   "position, event_id, aggregate_id, aggregate_type, version, event_type, event_data, metadata, correlation_id, " +
   "causation_id, valid_from, valid_to, transaction_time, correction_of, correction_reason";
 const INSERT_WIDTH = 16;
+/** The insert of `rows` events, one text per row count. */
+const insertStatement = statementPerSize(
+  (rows) => `INSERT INTO event_store_events (store_id, ${EVENT_COLUMNS}) VALUES ${valuesList(rows, INSERT_WIDTH)}`,
+);
 
 function toStore(row: StoreRow): EventStoreRecord {
   return {
@@ -251,18 +255,13 @@ export class EventStoreQueries {
   }
 
   async insert(storeId: number, events: readonly StoredEvent[]): Promise<void> {
-    const columns = `store_id, ${EVENT_COLUMNS}`;
     if (this.sql.dialect === "sqlite") {
-      const stmt = `INSERT INTO event_store_events (${columns}) VALUES ${valuesList(1, INSERT_WIDTH)}`;
-      for (const e of events) await this.sql.run(stmt, eventParams(storeId, e));
+      for (const e of events) await this.sql.run(insertStatement(1), eventParams(storeId, e));
       return;
     }
     // Power-of-two chunks: every size is a prepared statement kept on each pooled connection.
     for (const chunk of chunksOf(this.sql, events)) {
-      await this.sql.run(
-        `INSERT INTO event_store_events (${columns}) VALUES ${valuesList(chunk.length, INSERT_WIDTH)}`,
-        chunk.flatMap((e) => eventParams(storeId, e)),
-      );
+      await this.sql.run(insertStatement(chunk.length), chunk.flatMap((e) => eventParams(storeId, e)));
     }
   }
 

@@ -154,13 +154,9 @@ export class GroupQueries {
   }
 
   /**
-   * Whether any deferred entry is due by `now`. EXPLAIN: an index range probe of group_deferred_due that stops
-   * at the first row; unlike dueDeferred it needs no sort, which on SQLite costs more than the probe when
-   * nothing is due (the common case).
-   */
-  /**
    * What a group read starts from, in one round trip: the group's cursors, and whether a deferred entry is due.
-   * The second part of the UNION answers a marker row (partition -1) when one is.
+   * The second part of the UNION answers a marker row (partition -1) when one is; it only probes for a due entry,
+   * with no sort, which on SQLite costs less than dueDeferred when nothing is due (the common case).
    * EXPLAIN (both): a primary-key search of group_cursors, and an index-only probe of group_deferred_due.
    */
   async readState(streamId: number, name: string, now: number): Promise<{ cursors: CursorRecord[]; hasDue: boolean }> {
