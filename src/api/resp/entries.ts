@@ -32,15 +32,9 @@ function quoted(value: string): string {
 
 function hasRepeatedField(pairs: readonly string[]): boolean {
   const fields = Math.floor(pairs.length / 2);
-  if (fields > 16) {
-    const names = new Set<string>();
-    for (let i = 0; i < fields * 2; i += 2) names.add(pairs[i]!);
-    return names.size < fields;
-  }
-  for (let i = 2; i < fields * 2; i += 2) {
-    for (let j = 0; j < i; j += 2) if (pairs[i] === pairs[j]) return true;
-  }
-  return false;
+  const names = new Set<string>();
+  for (let i = 0; i < fields * 2; i += 2) names.add(pairs[i]!);
+  return names.size < fields;
 }
 
 /**

@@ -11,9 +11,10 @@ import { clientFor, COMMON_HELP, intFlag, parseCommand, write } from "./shared.j
 export const PUBLISH_HELP = `Usage: runnel publish <stream> [json...] [options]
 
 Appends one entry per JSON argument; with no payload arguments, one per line of JSON read from --file or
-stdin (blank lines are skipped). Each payload is sent as written, so big numbers keep their digits. While it runs, a progress line on stderr shows the entries stored, the
-rate over the last second and the time taken, with a bar when the total is known (arguments, or a file's
-size); at the end it prints the count and rate to stderr.
+stdin (blank lines are skipped). Each payload is sent as written, so big numbers keep their digits. While
+it runs, a progress line on stderr shows the entries stored, the rate over the last second and the time
+taken, with a bar when the total is known (arguments, or a file's size); at the end it prints the count
+and rate to stderr.
 
 Options:
   --file PATH            read JSON lines from this file (- for stdin)
