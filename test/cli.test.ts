@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { RunningServer } from "../src/api/server.js";
-import { NotFoundError, RunnelClient } from "../src/client/index.js";
+import { NotFoundError, RawJson, RunnelClient } from "../src/client/index.js";
 import { backends, type Backend } from "./helpers/backends.js";
 import { MAIN, startTestServer } from "./helpers/server.js";
 
@@ -150,6 +150,30 @@ describe("runnel client commands", () => {
     const raw = await (await fetch(`${url}/stream/${stream}/range`)).text();
     assert.ok(raw.includes('"payload":{"id":12345678901234567890}'), raw);
     assert.ok(raw.includes('"payload":[1.50, 2]'), raw);
+  });
+
+  it("tail, consume and dlq list print payloads as stored: digits beyond double precision and 1.50 are kept", async () => {
+    const stream = unique("exact");
+    const payload = '{"id":12345678901234567890,"price":1.50,"tags":[]}';
+    await client.streams.append(stream, new RawJson(payload), { type: "t" });
+    await client.streams.append(`${stream}:dlq`, new RawJson(payload));
+    const tailed = await cli(["tail", stream, "--from", "0", "--count", "1", "--format", "json"]);
+    assert.equal(tailed.code, 0, tailed.stderr);
+    const line = lines(tailed.stdout)[0]!;
+    assert.ok(line.includes(`"payload":${payload},"priority":"NORMAL"`), line);
+    assert.deepEqual(
+      Object.keys(JSON.parse(line)),
+      ["id", "partition", "offset", "key", "type", "headers", "payload", "priority", "correlationId", "causationId", "messageId", "timestamp", "deliverAt"],
+    );
+    const consumed = await cli(["consume", stream, "g", "--start", "0", "--count", "1", "--format", "json"]);
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.ok(consumed.stdout.includes(`"payload":${payload},`), consumed.stdout);
+    const pretty = await cli(["tail", stream, "--from", "0", "--count", "1", "--format", "pretty"]);
+    assert.match(pretty.stdout, /\n {2}\{\n {4}"id": 12345678901234567890,\n {4}"price": 1\.50,\n {4}"tags": \[\]\n {2}\}\n/);
+    const dead = await cli(["dlq", "list", stream, "--json"]);
+    assert.equal(dead.code, 0, dead.stderr);
+    assert.match(dead.stdout, /\n {6}"payload": \{\n {8}"id": 12345678901234567890,\n {8}"price": 1\.50,/);
+    assert.equal(JSON.parse(dead.stdout).entries.length, 1);
   });
 
   it("publishes JSON lines from --file, in order, skipping blank lines", async () => {

@@ -288,6 +288,47 @@ for (const backend of await backends()) {
       assert.deepEqual(last?.payload, { inner: { a: 1 } });
     });
 
+    it("rawPayloads: reads hand out each payload's stored text, through read, range, group reads, claims, dead letters and consume", async () => {
+      const s = unique("rawread");
+      const texts = ['{"id":12345678901234567890,"price":1.50}', "[ 1e2, -0.0 ]", '"a \\" quote"', "null"];
+      const ids = (await client.streams.appendBatch(s, texts.map((t) => ({ payload: new RawJson(t) })))).map((r) => r.id);
+      const textsOf = (entries: { payload: unknown }[]) =>
+        entries.map((e) => {
+          assert.ok(e.payload instanceof RawJson, `${JSON.stringify(e)} has a RawJson payload`);
+          return e.payload.text;
+        });
+      assert.deepEqual(textsOf(await client.streams.read<RawJson>(s, { rawPayloads: true })), texts);
+      assert.deepEqual(textsOf(await client.streams.range<RawJson>(s, { reverse: true, rawPayloads: true })), [...texts].reverse());
+      // Without the option nothing changes: parsed payloads.
+      assert.deepEqual((await client.streams.read(s, { count: 1 }))[0]?.payload, { id: 12345678901234567000, price: 1.5 });
+
+      await client.groups.create(s, "g", { startId: "0" });
+      const read = await client.groups.read<RawJson>(s, "g", "c1", { count: 2, rawPayloads: true });
+      assert.deepEqual(textsOf(read.entries), texts.slice(0, 2));
+      assert.deepEqual(read.entries.map((e) => e.deliveryCount), [1, 1]);
+      const claimed = await client.groups.claim<RawJson>(s, "g", { consumer: "c2", minIdleTime: 0, ids: [ids[0]!], rawPayloads: true });
+      assert.deepEqual(textsOf(claimed.entries), texts.slice(0, 1));
+      assert.deepEqual(await client.groups.claimIds(s, "g", { consumer: "c1", minIdleTime: 0, ids: [ids[0]!], rawPayloads: true }), [ids[0]]);
+      // An entry deleted while pending comes back as a deleted id, its neighbours' payloads still raw.
+      await client.streams.deleteEntries(s, [ids[1]!]);
+      const auto = await client.groups.autoClaim<RawJson>(s, "g", { consumer: "c3", minIdleTime: 0, rawPayloads: true });
+      assert.deepEqual(textsOf(auto.entries), texts.slice(0, 1));
+      assert.deepEqual(auto.deleted, [ids[1]]);
+      assert.equal((await client.groups.autoClaimIds(s, "g", { consumer: "c3", minIdleTime: 0, rawPayloads: true })).ids.length, 1);
+
+      const consumed: string[] = [];
+      for await (const m of client.consume<RawJson>(s, "g", "c4", { count: 10, rawPayloads: true, recoverPending: false })) {
+        consumed.push(m.payload.text);
+        await m.ack();
+        if (consumed.length === 2) break;
+      }
+      assert.deepEqual(consumed, texts.slice(2));
+
+      await client.streams.append(`${s}:dlq`, new RawJson(texts[0]!));
+      const dead = await client.deadLetters.list<RawJson>(s, { rawPayloads: true });
+      assert.deepEqual(textsOf(dead.entries), texts.slice(0, 1));
+    });
+
     it("producer: concurrent publishes share few requests and each caller gets its own id, in order", async () => {
       const s = unique("clicks");
       let entryPosts = 0;

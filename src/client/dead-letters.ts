@@ -18,6 +18,22 @@ export interface DeadLetterList<T = unknown> {
 }
 
 /**
+ * Which dead letters to list.
+ *
+ * @example
+ * ```ts
+ * const options: DeadLetterListOptions = { start: "-", count: 20, rawPayloads: true };
+ * ```
+ */
+export interface DeadLetterListOptions {
+  /** The first id to list (default `-`, the oldest). */
+  start?: string;
+  count?: number;
+  /** Hand out each payload as a RawJson of the exact text the server stored; list with `RawJson` as the payload type. */
+  rawPayloads?: boolean;
+}
+
+/**
  * What reprocessing answers: for each dead letter, the id it got in the stream it came from.
  *
  * @example
@@ -52,8 +68,9 @@ export class DeadLettersApi {
    * const { entries } = await client.deadLetters.list("payments", { count: 20 });
    * ```
    */
-  list<T = unknown>(stream: string, options: { start?: string; count?: number } = {}): Promise<DeadLetterList<T>> {
-    return this.http.request("GET", path`/stream/${stream}/dlq`, { query: options });
+  list<T = unknown>(stream: string, options: DeadLetterListOptions = {}): Promise<DeadLetterList<T>> {
+    const { rawPayloads, ...query } = options;
+    return this.http.request("GET", path`/stream/${stream}/dlq`, { query, rawPayloads });
   }
 
   /**

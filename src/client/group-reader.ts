@@ -28,6 +28,11 @@ export interface GroupReadingOptions {
   startId?: string;
   /** First re-read this consumer's own pending entries, left by an earlier run under the same name (default true). */
   recoverPending?: boolean;
+  /**
+   * Hand out each payload as a RawJson of the exact text the server stored (a number such as
+   * 12345678901234567890 or 1.50 stays as written); consume with `RawJson` as the payload type.
+   */
+  rawPayloads?: boolean;
 }
 
 /**
@@ -52,6 +57,7 @@ export interface ResolvedGroupReading {
   createGroup: boolean;
   startId: string;
   recoverPending: boolean;
+  rawPayloads: boolean;
 }
 
 const MAX_AUTOCLAIM_INTERVAL_MS = 30_000;
@@ -74,6 +80,7 @@ export function resolveGroupReadingOptions(options: GroupReadingOptions = {}): R
     createGroup: options.createGroup ?? DEFAULT_GROUP_READING.createGroup,
     startId: options.startId ?? DEFAULT_GROUP_READING.startId,
     recoverPending: options.recoverPending ?? DEFAULT_GROUP_READING.recoverPending,
+    rawPayloads: options.rawPayloads ?? false,
   };
 }
 
@@ -118,7 +125,7 @@ export class GroupReader<T> {
     }
     let block = this.options.blockMs;
     if (this.options.autoClaimIdleMs !== undefined) block = Math.max(1, Math.min(block, this.nextClaimAt - Date.now()));
-    const r = await this.groups.read<T>(this.stream, this.group, this.consumer, { count: max, block, signal });
+    const r = await this.groups.read<T>(this.stream, this.group, this.consumer, { count: max, block, signal, rawPayloads: this.options.rawPayloads });
     return r.entries;
   }
 
@@ -131,7 +138,12 @@ export class GroupReader<T> {
 
   /** This consumer's own pending entries, oldest first; undefined once there are none left. */
   private async readOwn(max: number, signal?: AbortSignal): Promise<GroupEntry<T>[] | undefined> {
-    const r = await this.groups.read<T>(this.stream, this.group, this.consumer, { id: this.ownCursor, count: max, signal });
+    const r = await this.groups.read<T>(this.stream, this.group, this.consumer, {
+      id: this.ownCursor,
+      count: max,
+      signal,
+      rawPayloads: this.options.rawPayloads,
+    });
     const ids = [...r.entries.map((e) => e.id), ...r.deleted];
     if (ids.length === 0) {
       this.phase = "new";
@@ -149,6 +161,7 @@ export class GroupReader<T> {
       minIdleTime,
       start: this.claimCursor,
       count: max,
+      rawPayloads: this.options.rawPayloads,
     });
     this.claimCursor = r.next;
     // A full scan is over: look again after the interval. Otherwise continue from `next` on the next call.

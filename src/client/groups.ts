@@ -90,6 +90,11 @@ export interface GroupReadOptions {
   id?: string;
   /** Do not keep the entries pending (no ack needed). */
   noack?: boolean;
+  /**
+   * Hand out each payload as a {@link RawJson} of the exact text the server stored (a number such as
+   * 12345678901234567890 or 1.50 stays as written); read with `RawJson` as the payload type.
+   */
+  rawPayloads?: boolean;
   signal?: AbortSignal;
 }
 
@@ -177,6 +182,11 @@ export interface ClaimOptions {
   retryCount?: number;
   /** Claim ids that are not pending too (when the entry exists). */
   force?: boolean;
+  /**
+   * Hand out each payload as a {@link RawJson} of the exact text the server stored (a number such as
+   * 12345678901234567890 or 1.50 stays as written); read with `RawJson` as the payload type.
+   */
+  rawPayloads?: boolean;
 }
 
 /**
@@ -198,6 +208,11 @@ export interface AutoClaimOptions {
   start?: string;
   /** At most this many (default 100). */
   count?: number;
+  /**
+   * Hand out each payload as a {@link RawJson} of the exact text the server stored (a number such as
+   * 12345678901234567890 or 1.50 stays as written); read with `RawJson` as the payload type.
+   */
+  rawPayloads?: boolean;
 }
 
 /**
@@ -216,6 +231,12 @@ export interface AutoClaimResult<T = unknown> {
 
 /** A served group delivery: an entry, or `{id, deleted: true}` for one deleted while pending. */
 type Delivery<T> = GroupEntry<T> | { id: string; deleted: true; deliveryCount: number };
+
+/** Options as the server takes them: `rawPayloads` is the SDK's own. */
+function serverOptions<O extends { rawPayloads?: boolean }>(options: O): Omit<O, "rawPayloads"> {
+  const { rawPayloads, ...rest } = options;
+  return rest;
+}
 
 function split<T>(deliveries: Delivery<T>[]): GroupReadResult<T> {
   const out: GroupReadResult<T> = { entries: [], deleted: [] };
@@ -309,11 +330,11 @@ export class GroupsApi {
    * ```
    */
   async read<T = unknown>(stream: string, group: string, consumer: string, options: GroupReadOptions = {}): Promise<GroupReadResult<T>> {
-    const { signal, ...query } = options;
+    const { signal, rawPayloads, ...query } = options;
     const reply = await this.http.request<{ entries: Delivery<T>[] }>(
       "GET",
       path`/stream/${stream}/group/${group}/consumer/${consumer}`,
-      { query, signal },
+      { query, signal, rawPayloads },
     );
     return split(reply.entries);
   }
@@ -383,8 +404,10 @@ export class GroupsApi {
    * ```
    */
   async claim<T = unknown>(stream: string, group: string, options: ClaimOptions): Promise<GroupReadResult<T>> {
+    const { rawPayloads, ...body } = options;
     const reply = await this.http.request<{ entries: Delivery<T>[] }>("POST", path`/stream/${stream}/group/${group}/claim`, {
-      body: { ...options, justId: false },
+      body: { ...body, justId: false },
+      rawPayloads,
     });
     return split(reply.entries);
   }
@@ -398,7 +421,7 @@ export class GroupsApi {
    * ```
    */
   async claimIds(stream: string, group: string, options: ClaimOptions): Promise<string[]> {
-    const body = { ...options, justId: true };
+    const body = { ...serverOptions(options), justId: true };
     return (await this.http.request<{ ids: string[] }>("POST", path`/stream/${stream}/group/${group}/claim`, { body })).ids;
   }
 
@@ -411,10 +434,11 @@ export class GroupsApi {
    * ```
    */
   async autoClaim<T = unknown>(stream: string, group: string, options: AutoClaimOptions): Promise<AutoClaimResult<T>> {
+    const { rawPayloads, ...body } = options;
     const reply = await this.http.request<{ next: string; deleted: string[]; entries: Delivery<T>[] }>(
       "POST",
       path`/stream/${stream}/group/${group}/autoclaim`,
-      { body: { ...options, justId: false } },
+      { body: { ...body, justId: false }, rawPayloads },
     );
     const { entries, deleted } = split(reply.entries);
     return { next: reply.next, entries, deleted: [...reply.deleted, ...deleted] };
@@ -429,7 +453,9 @@ export class GroupsApi {
    * ```
    */
   autoClaimIds(stream: string, group: string, options: AutoClaimOptions): Promise<{ next: string; ids: string[]; deleted: string[] }> {
-    return this.http.request("POST", path`/stream/${stream}/group/${group}/autoclaim`, { body: { ...options, justId: true } });
+    return this.http.request("POST", path`/stream/${stream}/group/${group}/autoclaim`, {
+      body: { ...serverOptions(options), justId: true },
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 // One HTTP request to the server: URL and query building, JSON in and out, errors mapped to typed ones.
 import { errorFromResponse, isAbortError, unreachable } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
+import { useRawPayloads } from "./raw-payloads.js";
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -14,6 +15,8 @@ export interface RequestOptions {
   /** A body already serialised as JSON text (takes the place of `body`). */
   json?: string;
   signal?: AbortSignal | undefined;
+  /** The answer holds `entries`: hand each payload out as a RawJson of the text the server sent. */
+  rawPayloads?: boolean | undefined;
 }
 
 /** `/stream/a%2Fb/group/g`: every segment encoded. */
@@ -60,6 +63,9 @@ export class HttpTransport {
       throw unreachable(url, error);
     }
     if (!res.ok) throw errorFromResponse(method, url, res.status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    if (!text) return undefined as T;
+    const parsed = JSON.parse(text) as T;
+    if (options.rawPayloads) useRawPayloads(text, parsed as { entries?: unknown });
+    return parsed;
   }
 }

@@ -41,7 +41,7 @@ export {
   type AutoClaimOptions,
   type AutoClaimResult,
 } from "./groups.js";
-export { DeadLettersApi, type DeadLetterList, type ReprocessResult } from "./dead-letters.js";
+export { DeadLettersApi, type DeadLetterList, type DeadLetterListOptions, type ReprocessResult } from "./dead-letters.js";
 export { QueuesApi, type QueueMessage, type SendResult, type BatchSendResult, type QueueInfo } from "./queues.js";
 export { ChannelsApi, type BroadcastEvent, type ChannelReply, type ChannelInfo } from "./channels.js";
 

@@ -97,6 +97,11 @@ export interface RangeOptions {
   count?: number;
   /** Newest first. */
   reverse?: boolean;
+  /**
+   * Hand out each payload as a {@link RawJson} of the exact text the server stored (a number such as
+   * 12345678901234567890 or 1.50 stays as written); read with `RawJson` as the payload type.
+   */
+  rawPayloads?: boolean;
   signal?: AbortSignal;
 }
 
@@ -115,6 +120,11 @@ export interface ReadOptions {
   count?: number;
   /** Wait up to this many ms for the first entry when none is there yet. */
   block?: number;
+  /**
+   * Hand out each payload as a {@link RawJson} of the exact text the server stored (a number such as
+   * 12345678901234567890 or 1.50 stays as written); read with `RawJson` as the payload type.
+   */
+  rawPayloads?: boolean;
   signal?: AbortSignal;
 }
 
@@ -258,8 +268,8 @@ export class StreamsApi {
    * ```
    */
   async range<T = unknown>(stream: string, options: RangeOptions = {}): Promise<StreamEntry<T>[]> {
-    const { signal, ...query } = options;
-    return (await this.http.request<EntriesReply<T>>("GET", path`/stream/${stream}/range`, { query, signal })).entries;
+    const { signal, rawPayloads, ...query } = options;
+    return (await this.http.request<EntriesReply<T>>("GET", path`/stream/${stream}/range`, { query, signal, rawPayloads })).entries;
   }
 
   /**
@@ -276,8 +286,8 @@ export class StreamsApi {
    * ```
    */
   async read<T = unknown>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {
-    const { signal, ...query } = options;
-    return (await this.http.request<EntriesReply<T>>("GET", path`/stream/${stream}/read`, { query, signal })).entries;
+    const { signal, rawPayloads, ...query } = options;
+    return (await this.http.request<EntriesReply<T>>("GET", path`/stream/${stream}/read`, { query, signal, rawPayloads })).entries;
   }
 
   /**

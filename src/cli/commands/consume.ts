@@ -45,6 +45,7 @@ export async function consume(argv: string[]): Promise<void> {
     count: limit === undefined ? 100 : Math.min(100, limit),
     startId: values.start ?? "$",
     signal: stop.signal,
+    rawPayloads: true,
     onError: (error) => process.stderr.write(`runnel: ${error instanceof Error ? error.message : String(error)}; retrying\n`),
     ...(claimIdle === undefined ? {} : { autoClaimIdleMs: claimIdle }),
   });

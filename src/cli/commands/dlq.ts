@@ -27,6 +27,7 @@ export async function dlq(argv: string[]): Promise<void> {
   if (action === "list") {
     const [stream] = positionals(rest, ["stream"], "runnel dlq list <stream>");
     const list = await clientFor(values.url).deadLetters.list(stream!, {
+      rawPayloads: true,
       ...(count === undefined ? {} : { count }),
       ...(values.start === undefined ? {} : { start: values.start }),
     });

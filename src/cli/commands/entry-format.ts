@@ -1,5 +1,6 @@
 // How tail and consume print entries: JSON lines for scripts, or a header line and the indented payload for people.
-import type { StreamEntry } from "../../client/index.js";
+import { RawJson, type StreamEntry } from "../../client/index.js";
+import { indentJson, jsonText } from "./json-out.js";
 import { ConfigError } from "../errors.js";
 
 export const ENTRY_FORMATS = ["json", "pretty"] as const;
@@ -41,7 +42,7 @@ type Style = keyof typeof STYLES;
  * ```
  */
 export function entryPrinter(format: EntryFormat, colour: boolean): (entry: PrintableEntry, shown: unknown) => string {
-  if (format === "json") return (_entry, shown) => `${JSON.stringify(shown)}\n`;
+  if (format === "json") return (_entry, shown) => `${jsonText(shown)}\n`;
   const paint = (style: Style, text: string) => (colour ? `${STYLES[style]}${text}\x1b[0m` : text);
   return (e) => {
     const header = [
@@ -55,7 +56,8 @@ export function entryPrinter(format: EntryFormat, colour: boolean): (entry: Prin
     if (e.deliveryCount !== undefined) header.push(`${paint("dim", "delivery")} ${e.deliveryCount}`);
     const headers = Object.entries(e.headers);
     const headerLine = headers.length === 0 ? "" : `  ${paint("dim", "headers")} ${headers.map(([k, v]) => `${k}=${v}`).join(" ")}\n`;
-    const payload = (JSON.stringify(e.payload, null, 2) ?? "null").replace(/^/gm, "  ");
+    const text = e.payload instanceof RawJson ? indentJson(e.payload.text) : (JSON.stringify(e.payload, null, 2) ?? "null");
+    const payload = text.replace(/^/gm, "  ");
     return `${header.join("  ")}\n${headerLine}${payload}\n\n`;
   };
 }

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RunnelClient } from "../../client/index.js";
 import { ConfigError } from "../errors.js";
+import { indentJson, jsonText } from "./json-out.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
@@ -65,7 +66,7 @@ export function write(text: string): void {
 }
 
 export function json(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${indentJson(jsonText(value))}\n`);
 }
 
 /** A reader of `runnel … | head` going away is a normal end, not an error: exit quietly. */

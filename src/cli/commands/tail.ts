@@ -34,7 +34,7 @@ export async function tail(argv: string[]): Promise<void> {
   const wait = !values["no-wait"];
   while (limit === undefined || printed < limit) {
     const count = Math.min(100, limit === undefined ? 100 : limit - printed);
-    const entries = await client.streams.read(stream!, { after, count, ...(wait ? { block } : {}) });
+    const entries = await client.streams.read(stream!, { after, count, rawPayloads: true, ...(wait ? { block } : {}) });
     for (const e of entries) process.stdout.write(print(e, e));
     printed += entries.length;
     after = entries.at(-1)?.id ?? after;
