@@ -211,6 +211,38 @@ for (const backend of await backends()) {
       assert.match(late.body.error.message, /evicted/);
     });
 
+    it("a member that keeps heartbeating but does not read within max_poll_interval_ms is evicted; reading keeps it in", async () => {
+      const q = await stream(2);
+      const bus = { group_name: "g", stream: q, session_timeout_ms: 30000, max_poll_interval_ms: 60000, auto_offset_reset: "earliest" };
+      expect(await api.post("/api/v1/consumer-groups", bus), 201, "create group (seed 003)");
+      const a = await join(q, "g", "a");
+      const b = await join(q, "g", "b");
+      await append(q, [0, 1, 0, 1]);
+      const held = await read(q, "g", "ca", a);
+      assert.equal(held.length, 2);
+      await ack(q, "g", (await read(q, "g", "cb", b)).map((e) => e.id));
+
+      // Both heartbeat for 55 s; only b reads (at 40 s).
+      await age(q, "g", 20_000, [a, b]);
+      await age(q, "g", 20_000, [a, b]);
+      assert.deepEqual(await read(q, "g", "cb", b), []);
+      await age(q, "g", 15_000, [a, b]);
+      assert.deepEqual((await details(q, "g")).members.map((m: Msg) => m.memberId), [a, b], "55 s without a read is within the limit");
+      // 65 s after a's last read; 25 s after b's.
+      clock.advance(10_000);
+      const late = await api.post(`${groups("default", q)}/g/members/${a}/heartbeat`);
+      expectError(late, 404, "RUNNEL_NOT_FOUND", "memberId", "heartbeat after missing the poll interval");
+      assert.match(late.body.error.message, /evicted .* not reading for longer than max_poll_interval_ms/);
+      expect(await api.post(`${groups("default", q)}/g/members/${b}/heartbeat`), 200, "b heartbeats");
+      assert.deepEqual(await assignment(q, "g"), { [b]: [0, 1] });
+      const redelivered = await read(q, "g", "cb", b);
+      assert.deepEqual(redelivered.map((e) => e.id).sort(), held.map((e) => e.id).sort(), "a's entries go to b");
+      assert.ok(redelivered.every((e) => e.deliveryCount === 2));
+
+      const tooShort = await api.post("/api/v1/consumer-groups", { ...bus, group_name: "g2", max_poll_interval_ms: 99 });
+      expectError(tooShort, 400, "RUNNEL_BAD_REQUEST", "max_poll_interval_ms", "max poll interval below 100 ms");
+    });
+
     it("a member reads only its assigned partitions; a read without memberId keeps Redis semantics", async () => {
       const q = await stream(3);
       await createGroup(q, { groupName: "g", loadBalancingStrategy: "RANGE", startId: "0" });
@@ -433,6 +465,36 @@ for (const backend of await backends()) {
       await until(() => sseData().length >= 5, "b gets both partitions now");
       assert.deepEqual(sseData().slice(3).map((m) => m.partition).sort(), [0, 1]);
       assert.equal(wsData().length, 3, "nothing more for a");
+    });
+
+    it("a WebSocket member waiting on its own acks outlives the session timeout, and is told once it has not read for max_poll_interval_ms", async () => {
+      const q = await stream(1);
+      const bus = { group_name: "g", stream: q, session_timeout_ms: 30000, max_poll_interval_ms: 60000, auto_offset_reset: "earliest" };
+      expect(await api.post("/api/v1/consumer-groups", bus), 201, "create group (seed 003)");
+      const a = await join(q, "g", "a");
+      await append(q, [0, 0]);
+      const msgs: Msg[] = [];
+      const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/ws/queues/default/${q}`);
+      ws.on("message", (data) => msgs.push(JSON.parse(data.toString()) as Msg));
+      closers.push(() => ws.terminate());
+      await until(() => msgs.find((m) => m.type === "welcome"), "welcome");
+      ws.send(JSON.stringify({ type: "subscribe", consumerGroup: "g", memberId: a, ackMode: "manual", maxInFlight: 1 }));
+      await until(() => msgs.find((m) => m.type === "data"), "the first entry");
+
+      // The client never acks its one entry: the subscription stops reading but keeps the member's heartbeat going.
+      for (let elapsed = 10_000; elapsed <= 50_000; elapsed += 10_000) {
+        clock.advance(10_000);
+        const beat = clock.now();
+        await until(async () => (await details(q, "g")).members[0]?.lastHeartbeat === beat, `a heartbeat at ${elapsed} ms`);
+      }
+      assert.deepEqual((await details(q, "g")).members.map((m: Msg) => m.memberId), [a], "50 s, past the 30 s session timeout");
+      assert.equal(msgs.filter((m) => m.type === "data").length, 1);
+
+      clock.advance(20_000);
+      const told = await until(() => msgs.find((m) => m.type === "error"), "the member told it was evicted");
+      assert.equal(told.code, "RUNNEL_NOT_FOUND");
+      assert.match(told.message, /not reading for longer than max_poll_interval_ms/);
+      assert.deepEqual((await details(q, "g")).members, []);
     });
 
     it("assigns partitions added to the stream on the next read", async () => {

@@ -1,5 +1,6 @@
 // Upgrading a database made by an earlier Runnel: entries written before migration 0005 (which folds the rarely set
-// fields into one `meta` column) read back exactly as they were written, and new appends mix with them.
+// fields into one `meta` column) read back exactly as they were written, and new appends mix with them; group members
+// from before 0006 count their last read from their last heartbeat.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +33,15 @@ const ENTRIES =
   "(1, 1000, 0, 0, 0, 'k-1', 'order.created', '{\"trace\":\"t-1\"}', '{\"n\":1}', 2, 'corr-1', 'cause-1', 'msg-1', 1000, 5000), " +
   "(1, 1000, 1, 0, 1, NULL, NULL, '{}', '{\"n\":2}', 2, NULL, NULL, NULL, 1000, NULL)";
 
-/** Builds, where `options` points, a database as Runnel left it at migration BEFORE, holding two entries. */
+const GROUP_WITH_MEMBER = [
+  "INSERT INTO consumer_groups (stream_id, name, start_ms, start_seq, last_ms, last_seq, created_at) VALUES (1, 'g', 0, 0, 0, 0, 1000)",
+  "INSERT INTO group_settings (stream_id, group_name, group_id, strategy, max_members, session_timeout_ms, heartbeat_interval_ms, " +
+    "max_poll_interval_ms, rebalance_timeout_ms, created_at) VALUES (1, 'g', 'grp_old', 'ROUND_ROBIN', 100, 30000, 3000, 300000, 60000, 1000)",
+  "INSERT INTO group_members (stream_id, group_name, member_id, member_name, join_seq, joined_at, last_heartbeat, partitions, " +
+    "consumers, status) VALUES (1, 'g', 'm-1', 'old', 1, 1000, 4000, '[0]', '[\"c1\"]', 'ACTIVE')",
+];
+
+/** Builds, where `options` points, a database as Runnel left it at migration BEFORE: two entries, a group with a member. */
 async function seedOldDatabase(options: StoreOptions): Promise<void> {
   if (options.kind === "sqlite") {
     const db = new Database(join(options.dataDir, DATABASE_FILE));
@@ -41,8 +50,7 @@ async function seedOldDatabase(options: StoreOptions): Promise<void> {
       db.exec(sql);
       db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(version, name);
     }
-    db.exec(STREAM);
-    db.exec(ENTRIES);
+    for (const sql of [STREAM, ENTRIES, ...GROUP_WITH_MEMBER]) db.exec(sql);
     db.close();
     return;
   }
@@ -56,8 +64,7 @@ async function seedOldDatabase(options: StoreOptions): Promise<void> {
       await client.query(sql);
       await client.query("INSERT INTO schema_migrations VALUES ($1, $2, 0)", [version, name]);
     }
-    await client.query(STREAM);
-    await client.query(ENTRIES);
+    for (const sql of [STREAM, ENTRIES, ...GROUP_WITH_MEMBER]) await client.query(sql);
   } finally {
     await client.end();
   }
@@ -102,6 +109,31 @@ for (const backend of await backends()) {
         assert.deepEqual(JSON.parse(third!.headers), { a: "b" });
       } finally {
         await engine.close();
+      }
+    });
+
+    it("a group member from before the upgrade counts its last read from its last heartbeat", async () => {
+      const options = await backend.fresh();
+      await seedOldDatabase(options);
+      const store = await createStore(options);
+      try {
+        const member = await store.read((tx) => tx.members.get(1, "g", "m-1"));
+        assert.deepEqual(
+          member && { ...member },
+          {
+            memberId: "m-1",
+            memberName: "old",
+            joinedAt: 1000,
+            lastHeartbeat: 4000,
+            lastPollAt: 4000,
+            partitions: [0],
+            consumers: ["c1"],
+            status: "ACTIVE",
+            evictedFor: null,
+          },
+        );
+      } finally {
+        await store.close();
       }
     });
   });

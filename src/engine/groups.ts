@@ -180,9 +180,8 @@ export class GroupsService {
       if (scope?.kind === "gone") throw new NotFoundError(scope.message, { field: "memberId" });
       for (const dlq of deadLettered) this.ctx.changed(namespace, dlq);
       if (deliveries.length > 0 || history || options.block === undefined) return deliveries;
-      // A waiting member wakes in its heartbeat rhythm, so the next pass keeps it in the group.
-      const wakeAt =
-        scope?.kind === "member" ? Math.min(nextDue ?? Infinity, this.ctx.clock.now() + scope.heartbeatIntervalMs) : nextDue;
+      // A waiting member wakes in its heartbeat (and poll) rhythm, so the next pass keeps it in the group.
+      const wakeAt = scope?.kind === "member" ? Math.min(nextDue ?? Infinity, this.ctx.clock.now() + scope.refreshMs) : nextDue;
       if (!(await waitForChange(this.ctx, key, deadline, wakeAt, since, options.signal))) return deliveries;
     }
   }

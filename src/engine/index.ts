@@ -55,7 +55,7 @@ export class Engine {
     this.membership = new MembershipService(ctx);
     this.deadLetters = new DeadLettersService(ctx);
     this.eventStore = new EventStoreService(ctx);
-    this.push = new PushService(this.streams, this.groups);
+    this.push = new PushService(this.streams, this.groups, this.membership, this.clock);
     this.windows = new WindowsService(ctx);
     // "*" follows a reconnect of the wake-up channel: anything may have changed.
     this.unsubscribe = store.onAnnounce((key) => (key === "*" ? hub.wakeAll() : hub.notify(key)));

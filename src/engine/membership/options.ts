@@ -37,7 +37,7 @@ export const GROUP_OPTION_LIMITS = {
   maxMembers: { min: 1, max: 10_000 },
   sessionTimeoutMs: { min: 100, max: 3_600_000 },
   heartbeatIntervalMs: { min: 10, max: 3_600_000 },
-  maxPollIntervalMs: { min: 1, max: 86_400_000 },
+  maxPollIntervalMs: { min: 100, max: 86_400_000 },
   rebalanceTimeoutMs: { min: 1, max: 86_400_000 },
 } as const;
 

@@ -177,9 +177,11 @@ export class MembershipService {
         memberName: memberName ?? memberId,
         joinedAt: now,
         lastHeartbeat: now,
+        lastPollAt: now,
         partitions: [],
         consumers: [],
         status: "ACTIVE",
+        evictedFor: null,
       };
       await tx.members.insert(stream.id, groupName, joined);
       const next = await rebalance(tx, stream, state.settings, [...state.members, joined], now);

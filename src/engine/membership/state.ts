@@ -9,7 +9,7 @@ import { DEFAULT_GROUP_OPTIONS, type GroupOptions } from "./options.js";
 
 /** Consumer names a member keeps on record; older ones whose consumer is gone are dropped first. */
 const MAX_MEMBER_CONSUMERS = 64;
-/** A member read refreshes the heartbeat at most this often, so reads do not each write it. */
+/** A member read records itself (heartbeat and poll) at most this often, so reads do not each write it. */
 const HEARTBEAT_WRITE_MS = 1_000;
 
 export function newGroupId(): string {
@@ -109,19 +109,20 @@ export async function rebalance(
 }
 
 /**
- * Evicts every member whose session ran out (each eviction is a conditional update, so it happens once however
+ * Evicts every member whose session ran out or that has not read within max_poll_interval_ms (each eviction is a conditional update, so it happens once however
  * many nodes notice), hands back what they held and rebalances when membership or the partition count changed.
  * The caller holds the group lock.
  */
 export async function refreshGroup(tx: Tx, stream: StreamRecord, groupName: string, now: number): Promise<GroupState> {
   let settings = await ensureSettings(tx, stream.id, groupName, now);
   let members = await tx.members.list(stream.id, groupName);
-  const cutoff = now - settings.sessionTimeoutMs;
+  const sessionCutoff = now - settings.sessionTimeoutMs;
+  const pollCutoff = now - settings.maxPollIntervalMs;
   const evicted: MemberRecord[] = [];
   let handedBack = 0;
   for (const m of members) {
-    if (m.lastHeartbeat >= cutoff || !(await tx.members.evict(stream.id, groupName, m.memberId, cutoff))) continue;
-    evicted.push(m);
+    if (m.lastHeartbeat >= sessionCutoff && m.lastPollAt >= pollCutoff) continue;
+    if (await tx.members.evict(stream.id, groupName, m.memberId, sessionCutoff, pollCutoff)) evicted.push(m);
   }
   members = members.filter((m) => !evicted.includes(m));
   for (const m of evicted) handedBack += await releaseMember(tx, stream, groupName, m, members, now);
@@ -137,6 +138,9 @@ export async function refreshGroup(tx: Tx, stream: StreamRecord, groupName: stri
 /** Why a member id is not (or no longer) in the group, for a 404 the client can act on. */
 export async function goneMessage(tx: Tx, streamId: number, groupName: string, memberId: string): Promise<string> {
   const row = await tx.members.get(streamId, groupName, memberId);
+  if (row?.status === "EVICTED" && row.evictedFor === "poll") {
+    return `member '${memberId}' was evicted from group '${groupName}' after not reading for longer than max_poll_interval_ms; join again`;
+  }
   if (row?.status === "EVICTED") {
     return `member '${memberId}' was evicted from group '${groupName}' after missing its session timeout; join again`;
   }
@@ -144,12 +148,18 @@ export async function goneMessage(tx: Tx, streamId: number, groupName: string, m
 }
 
 export type MemberScope =
-  | { kind: "member"; partitions: number[]; heartbeatIntervalMs: number; rebalanced: boolean }
+  | {
+      kind: "member";
+      partitions: number[];
+      /** A waiting read passes again at least this often (ms), so its member stays within both limits. */
+      refreshMs: number;
+      rebalanced: boolean;
+    }
   | { kind: "gone"; message: string; rebalanced: boolean };
 
 /**
- * What a member may read now: its assigned partitions. The read counts as a heartbeat, and the consumer name it
- * reads as is recorded so that what it holds can be handed back when the member goes.
+ * What a member may read now: its assigned partitions. The read counts as a heartbeat and a poll, and the
+ * consumer name it reads as is recorded so that what it holds can be handed back when the member goes.
  */
 export async function memberScope(
   tx: Tx,
@@ -162,8 +172,10 @@ export async function memberScope(
   const state = await refreshGroup(tx, stream, groupName, now);
   const me = state.members.find((m) => m.memberId === memberId);
   if (!me) return { kind: "gone", message: await goneMessage(tx, stream.id, groupName, memberId), rebalanced: state.rebalanced };
-  if (now - me.lastHeartbeat >= Math.min(HEARTBEAT_WRITE_MS, Math.floor(state.settings.heartbeatIntervalMs / 2))) {
-    await tx.members.heartbeat(stream.id, groupName, memberId, now);
+  const { heartbeatIntervalMs, maxPollIntervalMs } = state.settings;
+  const refreshMs = Math.max(1, Math.min(heartbeatIntervalMs, Math.floor(maxPollIntervalMs / 2)));
+  if (now - Math.min(me.lastHeartbeat, me.lastPollAt) >= Math.min(HEARTBEAT_WRITE_MS, Math.floor(refreshMs / 2))) {
+    await tx.members.polled(stream.id, groupName, memberId, now);
   }
   if (!me.consumers.includes(consumer)) {
     const live = new Set((await tx.groups.consumers(stream.id, groupName)).map((c) => c.name));
@@ -173,7 +185,7 @@ export async function memberScope(
   return {
     kind: "member",
     partitions: me.partitions,
-    heartbeatIntervalMs: state.settings.heartbeatIntervalMs,
+    refreshMs,
     rebalanced: state.rebalanced,
   };
 }

@@ -1,5 +1,7 @@
 // Push: sessions that stream entries to WebSocket and SSE clients, sharing one tail reader per stream.
+import type { Clock } from "../../core/clock.js";
 import type { GroupsService } from "../groups.js";
+import type { MembershipService } from "../membership/index.js";
 import type { StreamsService } from "../streams.js";
 import { PushSession, type PushSink, type SessionLimits } from "./session.js";
 import { TailRegistry } from "./tail.js";
@@ -14,6 +16,8 @@ export class PushService {
   constructor(
     private readonly streams: StreamsService,
     private readonly groups: GroupsService,
+    private readonly membership: MembershipService,
+    private readonly clock: Clock,
   ) {
     this.tails = new TailRegistry(streams);
   }
@@ -24,7 +28,7 @@ export class PushService {
 
   open(namespace: string, stream: string, id: string, sink: PushSink, limits: SessionLimits): PushSession {
     const session = new PushSession(
-      { streams: this.streams, groups: this.groups, tails: this.tails },
+      { streams: this.streams, groups: this.groups, membership: this.membership, clock: this.clock, tails: this.tails },
       namespace,
       stream,
       id,

@@ -1,9 +1,11 @@
 // A push session: one client connection's subscription to a stream, as a broadcast or as a group member.
+import type { Clock } from "../../core/clock.js";
 import { BadRequestError, ConflictError, NotFoundError } from "../../core/errors.js";
 import { compileFilter, type EntryFilter } from "../../core/filters.js";
 import { formatId, MIN_ID, parseId, type StreamId } from "../../core/ids.js";
 import type { Entry } from "../../core/types.js";
 import type { GroupsService } from "../groups.js";
+import type { MembershipService } from "../membership/index.js";
 import type { StreamsService } from "../streams.js";
 import type { TailRegistry } from "./tail.js";
 
@@ -56,6 +58,8 @@ export const DEFAULT_BATCH: BatchOptions = { batchSize: 1, maxWaitMs: 1000 };
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
 const GROUP_BLOCK_MS = 30_000;
 const BACKOFF_MS = 50;
+/** How often a member subscription that is waiting for its client (acks, or a drained socket) sends a heartbeat. */
+const MEMBER_BEAT_MS = 1000;
 
 export interface SubscriptionInfo {
   consumerGroup: string | null;
@@ -69,6 +73,8 @@ export interface SubscriptionInfo {
 export interface PushServices {
   streams: StreamsService;
   groups: GroupsService;
+  membership: Pick<MembershipService, "heartbeat">;
+  clock: Clock;
   tails: TailRegistry;
 }
 
@@ -226,13 +232,28 @@ export class PushSession {
     signal: AbortSignal,
     memberId: string | undefined,
   ): Promise<void> {
+    const clock = this.services.clock;
+    let lastBeat = clock.now();
     while (!signal.aborted) {
       const credit = ackMode === "manual" ? maxInFlight - this.inFlight.size : maxInFlight;
       // A slow member simply takes less: it reads again once its connection drained or it acked.
       if (credit <= 0 || this.sink.buffered() > this.limits.maxBuffered) {
+        // Its connection is alive, so it stays in the group; max_poll_interval_ms still bounds how long it may not read.
+        if (memberId !== undefined && clock.now() - lastBeat >= MEMBER_BEAT_MS) {
+          lastBeat = clock.now();
+          const gone = await this.services.membership.heartbeat(this.namespace, this.stream, group, memberId).then(
+            () => undefined,
+            (error: unknown) => (error instanceof NotFoundError && error.field === "memberId" ? error : undefined),
+          );
+          if (gone) {
+            this.sink.fail(gone.code, gone.message, false);
+            return;
+          }
+        }
         await this.pause(BACKOFF_MS * 4);
         continue;
       }
+      lastBeat = clock.now();
       let deliveries;
       try {
         deliveries = await this.services.groups.read(this.namespace, this.stream, group, this.id, {

@@ -6,6 +6,9 @@ import { parseHistory } from "./groups.js";
 
 export type MemberStatus = "ACTIVE" | "EVICTED";
 
+/** Which limit an evicted member missed: no heartbeat within session_timeout_ms, or no read within max_poll_interval_ms. */
+export type EvictionCause = "session" | "poll";
+
 export interface GroupSettingsRecord {
   streamId: number;
   groupName: string;
@@ -30,10 +33,13 @@ export interface MemberRecord {
   memberName: string;
   joinedAt: number;
   lastHeartbeat: number;
+  /** When it last read (a read is a heartbeat too); it joined counts as a read. */
+  lastPollAt: number;
   partitions: number[];
   /** Consumer names the member's reads used, so its pending entries can be handed back when it goes. */
   consumers: string[];
   status: MemberStatus;
+  evictedFor: EvictionCause | null;
 }
 
 /** A group found by its group id, with the stream it belongs to. */
@@ -65,15 +71,17 @@ interface MemberRow {
   member_name: string;
   joined_at: number;
   last_heartbeat: number;
+  last_poll_at: number;
   partitions: string;
   consumers: string;
   status: string;
+  evicted_for: string | null;
 }
 
 const SETTINGS_COLUMNS =
   "stream_id, group_name, group_id, description, strategy, max_members, session_timeout_ms, heartbeat_interval_ms, " +
   "max_poll_interval_ms, rebalance_timeout_ms, generation, partitions, last_rebalance_at, created_at";
-const MEMBER_COLUMNS = "member_id, member_name, joined_at, last_heartbeat, partitions, consumers, status";
+const MEMBER_COLUMNS = "member_id, member_name, joined_at, last_heartbeat, last_poll_at, partitions, consumers, status, evicted_for";
 
 function toSettings(row: SettingsRow): GroupSettingsRecord {
   return {
@@ -100,9 +108,11 @@ function toMember(row: MemberRow): MemberRecord {
     memberName: row.member_name,
     joinedAt: row.joined_at,
     lastHeartbeat: row.last_heartbeat,
+    lastPollAt: row.last_poll_at,
     partitions: JSON.parse(row.partitions) as number[],
     consumers: JSON.parse(row.consumers) as string[],
     status: row.status as MemberStatus,
+    evictedFor: row.evicted_for as EvictionCause | null,
   };
 }
 
@@ -186,7 +196,7 @@ export class MemberQueries {
   async insert(streamId: number, groupName: string, m: MemberRecord): Promise<void> {
     await this.sql.run(
       `INSERT INTO group_members (stream_id, group_name, join_seq, ${MEMBER_COLUMNS}) ` +
-        "SELECT ?, ?, COALESCE(MAX(join_seq), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM group_members WHERE stream_id = ? AND group_name = ?",
+        "SELECT ?, ?, COALESCE(MAX(join_seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM group_members WHERE stream_id = ? AND group_name = ?",
       [
         streamId,
         groupName,
@@ -194,9 +204,11 @@ export class MemberQueries {
         m.memberName,
         m.joinedAt,
         m.lastHeartbeat,
+        m.lastPollAt,
         JSON.stringify(m.partitions),
         JSON.stringify(m.consumers),
         m.status,
+        m.evictedFor,
         streamId,
         groupName,
       ],
@@ -230,15 +242,27 @@ export class MemberQueries {
     return n > 0;
   }
 
-  /**
-   * Marks a member evicted if it is still active and its last heartbeat is before `cutoff`. The condition is
-   * checked by the UPDATE itself, so of several nodes noticing the same timeout exactly one gets `true`.
-   */
-  async evict(streamId: number, groupName: string, memberId: string, cutoff: number): Promise<boolean> {
+  /** A member read: a heartbeat and a poll. Answers false when the member is not active. */
+  async polled(streamId: number, groupName: string, memberId: string, now: number): Promise<boolean> {
     const n = await this.sql.run(
-      "UPDATE group_members SET status = 'EVICTED', partitions = '[]' WHERE stream_id = ? AND group_name = ? AND member_id = ? " +
-        "AND status = 'ACTIVE' AND last_heartbeat < ?",
-      [streamId, groupName, memberId, cutoff],
+      "UPDATE group_members SET last_heartbeat = ?, last_poll_at = ? " +
+        "WHERE stream_id = ? AND group_name = ? AND member_id = ? AND status = 'ACTIVE'",
+      [now, now, streamId, groupName, memberId],
+    );
+    return n > 0;
+  }
+
+  /**
+   * Marks a member evicted if it is still active and its last heartbeat is before `sessionCutoff` or its last
+   * read before `pollCutoff`. The condition is checked by the UPDATE itself, so of several nodes noticing the
+   * same timeout exactly one gets `true`.
+   */
+  async evict(streamId: number, groupName: string, memberId: string, sessionCutoff: number, pollCutoff: number): Promise<boolean> {
+    const n = await this.sql.run(
+      "UPDATE group_members SET status = 'EVICTED', partitions = '[]', " +
+        "evicted_for = CASE WHEN last_heartbeat < ? THEN 'session' ELSE 'poll' END " +
+        "WHERE stream_id = ? AND group_name = ? AND member_id = ? AND status = 'ACTIVE' AND (last_heartbeat < ? OR last_poll_at < ?)",
+      [sessionCutoff, streamId, groupName, memberId, sessionCutoff, pollCutoff],
     );
     return n > 0;
   }
@@ -253,7 +277,7 @@ export class MemberQueries {
   }
 
   /**
-   * Groups, on any stream, with an active member whose session ran out by `now`.
+   * Groups, on any stream, with an active member whose session or poll interval ran out by `now`.
    * EXPLAIN: a range scan of group_members_by_heartbeat for active members, joined to settings by primary key.
    */
   async expiredGroups(now: number): Promise<GroupLocation[]> {
@@ -261,8 +285,8 @@ export class MemberQueries {
       "SELECT DISTINCT s.namespace, s.name, m.group_name FROM group_members m " +
         "JOIN group_settings g ON g.stream_id = m.stream_id AND g.group_name = m.group_name " +
         "JOIN streams s ON s.id = m.stream_id " +
-        "WHERE m.status = 'ACTIVE' AND m.last_heartbeat + g.session_timeout_ms < ?",
-      [now],
+        "WHERE m.status = 'ACTIVE' AND (m.last_heartbeat + g.session_timeout_ms < ? OR m.last_poll_at + g.max_poll_interval_ms < ?)",
+      [now, now],
     );
     return rows.map((r) => ({ namespace: r.namespace, stream: r.name, groupName: r.group_name }));
   }
