@@ -1,6 +1,7 @@
 // Upgrading a database made by an earlier Runnel: entries written before migration 0005 (which folds the rarely set
 // fields into one `meta` column) read back exactly as they were written, and new appends mix with them; group members
-// from before 0006 count their last read from their last heartbeat.
+// from before 0006 count their last read from their last heartbeat; a stream that lost entries before 0007 gets a
+// deletion mark at its top, so its lag is counted, not derived.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +28,9 @@ function migrationsUpTo(dialect: "sqlite" | "postgres", version: number): [numbe
 const STREAM =
   "INSERT INTO streams (namespace, name, partitions, dedupe_window_ms, last_ms, last_seq, entries_added, length, levels, " +
   "positions, created_at) VALUES ('default', 'old', 1, 0, 1000, 1, 2, 2, 4, '[2]', 1000)";
+const TRIMMED_STREAM =
+  "INSERT INTO streams (namespace, name, partitions, dedupe_window_ms, last_ms, last_seq, entries_added, length, levels, " +
+  "positions, created_at) VALUES ('default', 'trimmed', 1, 0, 1000, 4, 5, 2, 2, '[5]', 1000)";
 const ENTRIES =
   "INSERT INTO entries (stream_id, ms, seq, partition_no, position, entry_key, entry_type, headers, payload, priority, " +
   "correlation_id, causation_id, message_id, created_at, deliver_at) VALUES " +
@@ -41,7 +45,10 @@ const GROUP_WITH_MEMBER = [
     "consumers, status) VALUES (1, 'g', 'm-1', 'old', 1, 1000, 4000, '[0]', '[\"c1\"]', 'ACTIVE')",
 ];
 
-/** Builds, where `options` points, a database as Runnel left it at migration BEFORE: two entries, a group with a member. */
+/**
+ * Builds, where `options` points, a database as Runnel left it at migration BEFORE: a stream of two entries with a
+ * group and a member, and a stream that lost three of its five entries.
+ */
 async function seedOldDatabase(options: StoreOptions): Promise<void> {
   if (options.kind === "sqlite") {
     const db = new Database(join(options.dataDir, DATABASE_FILE));
@@ -50,7 +57,7 @@ async function seedOldDatabase(options: StoreOptions): Promise<void> {
       db.exec(sql);
       db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(version, name);
     }
-    for (const sql of [STREAM, ENTRIES, ...GROUP_WITH_MEMBER]) db.exec(sql);
+    for (const sql of [STREAM, ENTRIES, TRIMMED_STREAM, ...GROUP_WITH_MEMBER]) db.exec(sql);
     db.close();
     return;
   }
@@ -64,7 +71,7 @@ async function seedOldDatabase(options: StoreOptions): Promise<void> {
       await client.query(sql);
       await client.query("INSERT INTO schema_migrations VALUES ($1, $2, 0)", [version, name]);
     }
-    for (const sql of [STREAM, ENTRIES, ...GROUP_WITH_MEMBER]) await client.query(sql);
+    for (const sql of [STREAM, ENTRIES, TRIMMED_STREAM, ...GROUP_WITH_MEMBER]) await client.query(sql);
   } finally {
     await client.end();
   }
@@ -109,6 +116,19 @@ for (const backend of await backends()) {
         assert.deepEqual(JSON.parse(third!.headers), { a: "b" });
       } finally {
         await engine.close();
+      }
+    });
+
+    it("a stream that lost entries before the upgrade is marked deleted up to its top; one that did not is not", async () => {
+      const options = await backend.fresh();
+      await seedOldDatabase(options);
+      const store = await createStore(options);
+      try {
+        const [old, trimmed] = await store.read(async (tx) => [await tx.streams.get("default", "old"), await tx.streams.get("default", "trimmed")]);
+        assert.deepEqual(old?.maxDeleted, { ms: 0, seq: 0 });
+        assert.deepEqual(trimmed?.maxDeleted, { ms: 1000, seq: 4 });
+      } finally {
+        await store.close();
       }
     });
 

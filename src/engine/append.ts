@@ -1,6 +1,6 @@
 // The append path inside a transaction: ids, partitions, idempotency, retention. Shared by appends and dead letters.
 import { BadRequestError, NotFoundError } from "../core/errors.js";
-import { nextAppendId, parseAppendId } from "../core/ids.js";
+import { compareIds, nextAppendId, parseAppendId, type StreamId } from "../core/ids.js";
 import { partitionFor } from "../core/partition.js";
 import {
   DEFAULT_PRIORITY,
@@ -120,27 +120,53 @@ export async function appendInTx(
   return { stream, results, stored: rows.length };
 }
 
-/** Trims by the stream's maxLen and maxAge; answers how many entries went. */
-export async function applyRetention(tx: Tx, stream: StreamRecord, now: number): Promise<number> {
-  let removed = 0;
-  const { maxLen, maxAgeMs } = stream.config;
-  if (maxAgeMs !== null) {
-    removed += await tx.entries.deleteBelow(stream.id, { ms: Math.max(0, now - maxAgeMs), seq: 0 });
+/** Entries deleted from a stream in one unit of work: how many, and an id none of them is above. */
+export class Removal {
+  count = 0;
+  upTo: StreamId = { ms: 0, seq: 0 };
+
+  add(count: number, upTo: StreamId): void {
+    if (count === 0) return;
+    this.count += count;
+    if (compareIds(upTo, this.upTo) > 0) this.upTo = upTo;
   }
-  if (maxLen !== null && stream.length - removed > maxLen) {
-    removed += await trimToLength(tx, stream.id, stream.length - removed, maxLen);
+
+  /** Writes the new length and deletion mark to the stream row and to `stream`; answers the count. */
+  async record(tx: Tx, stream: StreamRecord): Promise<number> {
+    if (this.count === 0) return 0;
+    await tx.streams.recordRemoval(stream.id, this.count, this.upTo);
+    stream.length -= this.count;
+    if (compareIds(this.upTo, stream.maxDeleted) > 0) stream.maxDeleted = this.upTo;
+    return this.count;
   }
-  if (removed > 0) {
-    await tx.streams.addLength(stream.id, -removed);
-    stream.length -= removed;
-  }
-  return removed;
 }
 
-/** Deletes the oldest entries until `maxLen` remain; does not touch the length counter. */
-export async function trimToLength(tx: Tx, streamId: number, length: number, maxLen: number): Promise<number> {
+/** Deletes entries by id (XDEL); answers how many there were. */
+export async function deleteIds(tx: Tx, stream: StreamRecord, ids: readonly StreamId[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const removal = new Removal();
+  removal.add(await tx.entries.delete(stream.id, ids), ids.reduce((a, b) => (compareIds(a, b) >= 0 ? a : b)));
+  return removal.record(tx, stream);
+}
+
+/** Trims by the stream's maxLen and maxAge; answers how many entries went. */
+export async function applyRetention(tx: Tx, stream: StreamRecord, now: number): Promise<number> {
+  const removal = new Removal();
+  const { maxLen, maxAgeMs } = stream.config;
+  if (maxAgeMs !== null) {
+    const below = { ms: Math.max(0, now - maxAgeMs), seq: 0 };
+    removal.add(await tx.entries.deleteBelow(stream.id, below), below);
+  }
+  if (maxLen !== null && stream.length - removal.count > maxLen) {
+    await trimToLength(tx, stream.id, stream.length - removal.count, maxLen, removal);
+  }
+  return removal.record(tx, stream);
+}
+
+/** Deletes the oldest entries until `maxLen` remain, adding them to `removal`. */
+export async function trimToLength(tx: Tx, streamId: number, length: number, maxLen: number, removal: Removal): Promise<void> {
   const excess = length - maxLen;
-  if (excess <= 0) return 0;
+  if (excess <= 0) return;
   const boundary = await tx.entries.idAtPosition(streamId, excess - 1);
-  return boundary ? tx.entries.deleteUpTo(streamId, boundary) : 0;
+  if (boundary) removal.add(await tx.entries.deleteUpTo(streamId, boundary), boundary);
 }

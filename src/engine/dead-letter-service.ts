@@ -1,7 +1,7 @@
 // Listing dead letters and sending them back to the stream they came from.
 import { compareIds, MAX_ID, type StreamId } from "../core/ids.js";
 import type { Entry } from "../core/types.js";
-import { appendInTx, requireStream } from "./append.js";
+import { appendInTx, deleteIds, requireStream } from "./append.js";
 import type { EngineContext } from "./context.js";
 import { copyOf, DEAD_HEADERS, deadLetterStreamOf, originalHeaders } from "./dead-letters.js";
 import { MAX_COUNT } from "./streams.js";
@@ -56,8 +56,7 @@ export class DeadLettersService {
         reprocessed.push({ deadLetterId: letter.id, newId: results[0]!.id, stream: source });
         targets.add(source);
       }
-      const removed = await tx.entries.delete(stream.id, letters.map((l) => l.id));
-      await tx.streams.addLength(stream.id, -removed);
+      await deleteIds(tx, stream, letters.map((l) => l.id));
       return { reprocessed };
     });
     for (const t of targets) this.ctx.changed(namespace, t);

@@ -13,7 +13,7 @@ import { checkName } from "../core/names.js";
 import { DEFAULT_STREAM_CONFIG, type AppendResult, type Entry, type NewEntry, type StreamConfig } from "../core/types.js";
 import type { GroupRecord, StreamRecord, Tx } from "../storage/index.js";
 import { AppendCoalescer, canShare } from "./append-coalescer.js";
-import { appendInTx, applyRetention, requireStream, trimToLength } from "./append.js";
+import { appendInTx, applyRetention, deleteIds, Removal, requireStream, trimToLength } from "./append.js";
 import { waitForChange, type EngineContext } from "./context.js";
 import { Hub } from "./hub.js";
 
@@ -60,12 +60,10 @@ export interface AppendOptions {
 
 /** Trims a locked stream and answers how many entries went. */
 async function trimInTx(tx: Tx, stream: StreamRecord, by: TrimBy): Promise<number> {
-  let n = 0;
-  if (by.minId) n += await tx.entries.deleteBelow(stream.id, by.minId);
-  if (by.maxLen !== undefined) n += await trimToLength(tx, stream.id, stream.length - n, by.maxLen);
-  await tx.streams.addLength(stream.id, -n);
-  stream.length -= n;
-  return n;
+  const removal = new Removal();
+  if (by.minId) removal.add(await tx.entries.deleteBelow(stream.id, by.minId), by.minId);
+  if (by.maxLen !== undefined) await trimToLength(tx, stream.id, stream.length - removal.count, by.maxLen, removal);
+  return removal.record(tx, stream);
 }
 
 export interface ReadOptions {
@@ -93,11 +91,23 @@ export async function partitionLagsOf(tx: Tx, stream: StreamRecord, group: Group
     for (let level = 0; level < 4; level++) {
       if (!(stream.levels & (1 << level))) continue;
       const after = cursors.get(`${partition}:${level}`) ?? group.start;
-      lag += await tx.entries.countLevelAfter(stream.id, partition, level, after);
+      lag += await entriesAfter(tx, stream, partition, level, after);
     }
     lags.push(lag);
   }
   return lags;
+}
+
+/**
+ * How many entries of one partition and level lie after `after`. When the stream has a single level and nothing
+ * after `after` was ever deleted, those entries hold every position from the first of them to the partition's
+ * last: one index probe answers, however long the backlog. Otherwise they are counted.
+ */
+async function entriesAfter(tx: Tx, stream: StreamRecord, partition: number, level: number, after: StreamId): Promise<number> {
+  const oneLevel = (stream.levels & (stream.levels - 1)) === 0;
+  if (!oneLevel || compareIds(stream.maxDeleted, after) > 0) return tx.entries.countLevelAfter(stream.id, partition, level, after);
+  const first = await tx.entries.firstPositionAfter(stream.id, partition, level, after);
+  return first === undefined ? 0 : Math.max(0, (stream.positions[partition] ?? 0) - first);
 }
 
 /** Partition lags as an object keyed by partition number, the way seed 003 reports them. */
@@ -255,9 +265,7 @@ export class StreamsService {
   async deleteEntries(namespace: string, name: string, ids: readonly StreamId[]): Promise<number> {
     return this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, name, true);
-      const n = await tx.entries.delete(stream.id, ids);
-      await tx.streams.addLength(stream.id, -n);
-      return n;
+      return deleteIds(tx, stream, ids);
     });
   }
 

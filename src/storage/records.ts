@@ -14,6 +14,8 @@ export interface StreamRecord {
   levels: number;
   /** Next position (offset) per partition. */
   positions: number[];
+  /** No entry above this id was ever deleted or trimmed away (0-0: none ever was). */
+  maxDeleted: StreamId;
   createdAt: number;
 }
 

@@ -153,12 +153,17 @@ export class EntryQueries {
     return Number(row?.n ?? 0);
   }
 
-  async countAfter(streamId: number, after: StreamId): Promise<number> {
-    const row = await this.sql.get<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM entries WHERE stream_id = ? AND (ms, seq) > (?, ?)",
-      [streamId, after.ms, after.seq],
+  /**
+   * The position of the first entry of one partition and level after `after`, if there is one.
+   * EXPLAIN: one probe of entries_by_level (pinned with INDEXED BY on SQLite), then its row by primary key.
+   */
+  async firstPositionAfter(streamId: number, partition: number, level: number, after: StreamId): Promise<number | undefined> {
+    const row = await this.sql.get<{ position: number }>(
+      `SELECT position FROM entries${this.byLevel} WHERE stream_id = ? AND partition_no = ? AND priority = ? AND (ms, seq) > (?, ?) ` +
+        "ORDER BY ms, seq LIMIT 1",
+      [streamId, partition, level, after.ms, after.seq],
     );
-    return Number(row?.n ?? 0);
+    return row && Number(row.position);
   }
 
   async delete(streamId: number, ids: readonly StreamId[]): Promise<number> {

@@ -1,4 +1,5 @@
 // Stream rows: lookup, creation, configuration, the top id and counters.
+import type { StreamId } from "../../core/ids.js";
 import type { StreamConfig } from "../../core/types.js";
 import type { StreamRecord } from "../records.js";
 import { forUpdate, type Sql } from "../sql.js";
@@ -19,12 +20,14 @@ interface StreamRow {
   length: number;
   levels: number;
   positions: string;
+  max_deleted_ms: number;
+  max_deleted_seq: number;
   created_at: number;
 }
 
 const COLUMNS =
   "id, namespace, name, partitions, max_len, max_age_ms, max_deliveries, dead_letter_stream, dedupe_window_ms, " +
-  "last_ms, last_seq, entries_added, length, levels, positions, created_at";
+  "last_ms, last_seq, entries_added, length, levels, positions, max_deleted_ms, max_deleted_seq, created_at";
 
 function toRecord(row: StreamRow): StreamRecord {
   return {
@@ -44,6 +47,7 @@ function toRecord(row: StreamRow): StreamRecord {
     length: row.length,
     levels: row.levels,
     positions: JSON.parse(row.positions) as number[],
+    maxDeleted: { ms: row.max_deleted_ms, seq: row.max_deleted_seq },
     createdAt: row.created_at,
   };
 }
@@ -125,8 +129,15 @@ export class StreamQueries {
     );
   }
 
-  async addLength(id: number, delta: number): Promise<void> {
-    if (delta !== 0) await this.sql.run("UPDATE streams SET length = length + ? WHERE id = ?", [delta, id]);
+  /** Records that `count` entries, none above `upTo`, were deleted: the length drops and the deletion mark rises. */
+  async recordRemoval(id: number, count: number, upTo: StreamId): Promise<void> {
+    if (count === 0) return;
+    const raise = "CASE WHEN (max_deleted_ms, max_deleted_seq) < (?, ?) THEN ? ELSE";
+    await this.sql.run(
+      `UPDATE streams SET length = length - ?, max_deleted_ms = ${raise} max_deleted_ms END, ` +
+        `max_deleted_seq = ${raise} max_deleted_seq END WHERE id = ?`,
+      [count, upTo.ms, upTo.seq, upTo.ms, upTo.ms, upTo.seq, upTo.seq, id],
+    );
   }
 
   async delete(id: number): Promise<void> {
