@@ -198,9 +198,10 @@ export class GroupsService {
   /** XACK: answers how many of `ids` were pending and are now acknowledged. */
   async ack(namespace: string, streamName: string, name: string, ids: readonly StreamId[]): Promise<number> {
     return this.ctx.store.write(async (tx) => {
-      const stream = await requireStream(tx, namespace, streamName);
-      await requireGroup(tx, stream, name);
-      return tx.pending.removeMany(stream.id, name, dedupeIds(ids));
+      const n = await tx.pending.removeMany(namespace, streamName, name, dedupeIds(ids));
+      // Nothing removed: a missing stream or group is a 404, ids that were not pending are simply 0.
+      if (n === 0) await requireGroup(tx, await requireStream(tx, namespace, streamName), name);
+      return n;
     });
   }
 

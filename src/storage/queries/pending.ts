@@ -43,7 +43,9 @@ const insertSql = statementPerSize(
   (rows) => `INSERT INTO pending (stream_id, group_name, ${COLUMNS}) VALUES ${valuesList(rows, 9)} ${UPSERT}`,
 );
 const deleteSql = statementPerSize(
-  (rows) => `DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND (ms, seq) IN (${valuesList(rows, 2)})`,
+  (rows) =>
+    "DELETE FROM pending WHERE stream_id = (SELECT id FROM streams WHERE namespace = ? AND name = ?) AND group_name = ? " +
+    `AND (ms, seq) IN (${valuesList(rows, 2)})`,
 );
 
 export class PendingQueries {
@@ -98,13 +100,14 @@ export class PendingQueries {
   }
 
   /**
-   * Removes the given ids from the PEL and answers how many were there.
-   * EXPLAIN (both): one primary-key probe per id of the IN list.
+   * Removes the given ids from the PEL of the named stream's group and answers how many were there. The stream is
+   * found inside the statement, so an ack needs no lookup first; an unknown stream or group answers 0 as well.
+   * EXPLAIN (both): the stream by its unique (namespace, name) index, once; then one primary-key probe per id.
    */
-  async removeMany(streamId: number, group: string, ids: readonly StreamId[]): Promise<number> {
+  async removeMany(namespace: string, stream: string, group: string, ids: readonly StreamId[]): Promise<number> {
     let n = 0;
     for (const chunk of paddedChunksOf(this.sql, ids)) {
-      const params: SqlValue[] = [streamId, group];
+      const params: SqlValue[] = [namespace, stream, group];
       for (const id of chunk) params.push(id.ms, id.seq);
       n += await this.sql.run(deleteSql(chunk.length), params);
     }
