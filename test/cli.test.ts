@@ -174,6 +174,12 @@ describe("runnel client commands", () => {
     assert.equal(dead.code, 0, dead.stderr);
     assert.match(dead.stdout, /\n {6}"payload": \{\n {8}"id": 12345678901234567890,\n {8}"price": 1\.50,/);
     assert.equal(JSON.parse(dead.stdout).entries.length, 1);
+
+    // A payload stored with line breaks still prints as one JSON line.
+    await client.streams.append(stream, new RawJson('{\n  "text": "a b\\n c",\n\t"n": [ 1 ,\r\n 2 ]\n}'));
+    const both = lines((await cli(["tail", stream, "--from", "0", "--count", "2", "--format", "json"])).stdout);
+    assert.equal(both.length, 2, both.join("\n"));
+    assert.ok(both[1]!.includes('"payload":{"text":"a b\\n c","n":[1,2]},'), both[1]);
   });
 
   it("publishes JSON lines from --file, in order, skipping blank lines", async () => {

@@ -497,6 +497,28 @@ for (const backend of await backends()) {
       assert.deepEqual((await details(q, "g")).members, []);
     });
 
+    it("a WebSocket member waiting on its client sends heartbeats in the group's rhythm when that is short", async () => {
+      const q = await stream(1);
+      const bus = { group_name: "g", stream: q, session_timeout_ms: 300, heartbeat_interval_ms: 100, auto_offset_reset: "earliest" };
+      expect(await api.post("/api/v1/consumer-groups", bus), 201, "create group (seed 003)");
+      const a = await join(q, "g", "a");
+      await append(q, [0, 0]);
+      const msgs: Msg[] = [];
+      const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/ws/queues/default/${q}`);
+      ws.on("message", (data) => msgs.push(JSON.parse(data.toString()) as Msg));
+      closers.push(() => ws.terminate());
+      await until(() => msgs.find((m) => m.type === "welcome"), "welcome");
+      ws.send(JSON.stringify({ type: "subscribe", consumerGroup: "g", memberId: a, ackMode: "manual", maxInFlight: 1 }));
+      await until(() => msgs.find((m) => m.type === "data"), "the first entry");
+      for (let elapsed = 200; elapsed <= 1000; elapsed += 200) {
+        clock.advance(200);
+        const beat = clock.now();
+        await until(async () => (await details(q, "g")).members[0]?.lastHeartbeat === beat, `a heartbeat at ${elapsed} ms`);
+      }
+      assert.deepEqual((await details(q, "g")).members.map((m: Msg) => m.memberId), [a], "1 s, past the 300 ms session timeout");
+      assert.equal(msgs.filter((m) => m.type === "error").length, 0);
+    });
+
     it("assigns partitions added to the stream on the next read", async () => {
       const q = await stream(2);
       await createGroup(q, { groupName: "g", startId: "0" });

@@ -143,9 +143,8 @@ export class Removal {
 
 /** Deletes entries by id (XDEL); answers how many there were. */
 export async function deleteIds(tx: Tx, stream: StreamRecord, ids: readonly StreamId[]): Promise<number> {
-  if (ids.length === 0) return 0;
   const removal = new Removal();
-  removal.add(await tx.entries.delete(stream.id, ids), ids.reduce((a, b) => (compareIds(a, b) >= 0 ? a : b)));
+  for (const id of await tx.entries.delete(stream.id, ids)) removal.add(1, id);
   return removal.record(tx, stream);
 }
 

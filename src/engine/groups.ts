@@ -8,6 +8,7 @@ import { loadOrCreateStream, requireStream } from "./append.js";
 import { waitForChange, type EngineContext } from "./context.js";
 import { claimOne, handBack, historyWith, readNew, readOwnPending, type ClaimOptions, type Delivery } from "./delivery.js";
 import { Hub } from "./hub.js";
+import { DEFAULT_GROUP_OPTIONS } from "./membership/options.js";
 import { initSettings, memberScope, requireActiveMember, type MemberScope } from "./membership/state.js";
 import { lagsByPartition, MAX_COUNT, partitionLagsOf, type GroupSummary } from "./streams.js";
 
@@ -186,12 +187,16 @@ export class GroupsService {
     }
   }
 
-  /** Throws a 404 unless `memberId` is an active member of the group; a push subscription checks before it starts. */
-  async requireMember(namespace: string, streamName: string, name: string, memberId: string): Promise<void> {
-    await this.ctx.store.read(async (tx) => {
+  /**
+   * Throws a 404 unless `memberId` is an active member of the group; a push subscription checks before it starts.
+   * Answers the group's heartbeat interval (ms), the rhythm in which the subscription keeps the member alive.
+   */
+  async requireMember(namespace: string, streamName: string, name: string, memberId: string): Promise<number> {
+    return this.ctx.store.read(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName);
       await requireGroup(tx, stream, name);
       await requireActiveMember(tx, stream.id, name, memberId);
+      return (await tx.members.settings(stream.id, name))?.heartbeatIntervalMs ?? DEFAULT_GROUP_OPTIONS.heartbeatIntervalMs;
     });
   }
 

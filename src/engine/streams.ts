@@ -104,10 +104,17 @@ export async function partitionLagsOf(tx: Tx, stream: StreamRecord, group: Group
  * last: one index probe answers, however long the backlog. Otherwise they are counted.
  */
 async function entriesAfter(tx: Tx, stream: StreamRecord, partition: number, level: number, after: StreamId): Promise<number> {
-  const oneLevel = (stream.levels & (stream.levels - 1)) === 0;
-  if (!oneLevel || compareIds(stream.maxDeleted, after) > 0) return tx.entries.countLevelAfter(stream.id, partition, level, after);
-  const first = await tx.entries.firstPositionAfter(stream.id, partition, level, after);
-  return first === undefined ? 0 : Math.max(0, (stream.positions[partition] ?? 0) - first);
+  const counted = () => tx.entries.countLevelAfter(stream.id, partition, level, after);
+  if (!oneLevel(stream.levels) || compareIds(stream.maxDeleted, after) > 0) return counted();
+  // The stream row again, from the same statement as the lookup: on PostgreSQL another node may have appended or
+  // deleted since `stream` was read.
+  const now = await tx.entries.firstPositionAfter(stream.id, partition, level, after);
+  if (!oneLevel(now.levels) || compareIds(now.maxDeleted, after) > 0) return counted();
+  return now.first === null ? 0 : Math.max(0, (now.positions[partition] ?? 0) - now.first);
+}
+
+function oneLevel(levels: number): boolean {
+  return (levels & (levels - 1)) === 0;
 }
 
 /** Partition lags as an object keyed by partition number, the way seed 003 reports them. */

@@ -5,10 +5,10 @@ import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE, ski
 
 /**
  * `value` (parsed from the server's JSON, so plain data) as compact JSON text; a RawJson goes in as its own
- * text, so a payload's numbers print as they were stored.
+ * text (spaces between tokens dropped), so a payload's numbers print as they were stored.
  */
 export function jsonText(value: unknown): string {
-  if (value instanceof RawJson) return value.text;
+  if (value instanceof RawJson) return compactJson(value.text);
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : jsonText(v))).join(",")}]`;
   if (value === null || typeof value !== "object") return JSON.stringify(value);
   const members: string[] = [];
@@ -17,6 +17,25 @@ export function jsonText(value: unknown): string {
 }
 
 const COLON = 58; // :
+
+/** Valid JSON text without the spaces and line breaks between its tokens, so it fits on one line. */
+export function compactJson(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = skipString(text, i);
+    } else if (c === 32 || c === 10 || c === 13 || c === 9) {
+      out += text.slice(from, i);
+      i = skipSpace(text, i);
+      from = i;
+    } else {
+      i++;
+    }
+  }
+  return out + text.slice(from);
+}
 
 /**
  * Valid JSON text laid out as JSON.stringify(value, null, 2) would, but with strings, numbers and literals

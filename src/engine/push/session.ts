@@ -58,7 +58,7 @@ export const DEFAULT_BATCH: BatchOptions = { batchSize: 1, maxWaitMs: 1000 };
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
 const GROUP_BLOCK_MS = 30_000;
 const BACKOFF_MS = 50;
-/** How often a member subscription that is waiting for its client (acks, or a drained socket) sends a heartbeat. */
+/** The most time between heartbeats of a member subscription waiting for its client (acks, or a drained socket). */
 const MEMBER_BEAT_MS = 1000;
 
 export interface SubscriptionInfo {
@@ -155,7 +155,10 @@ export class PushSession {
       if (!(error instanceof ConflictError)) throw error;
     });
     const memberId = options.memberId;
-    if (memberId !== undefined) await this.services.groups.requireMember(this.namespace, this.stream, group, memberId);
+    const member =
+      memberId === undefined
+        ? undefined
+        : { id: memberId, heartbeatMs: await this.services.groups.requireMember(this.namespace, this.stream, group, memberId) };
     const ackMode = options.ackMode ?? "manual";
     const info: SubscriptionInfo = {
       consumerGroup: group,
@@ -165,7 +168,7 @@ export class PushSession {
       ackMode,
       memberId: memberId ?? null,
     };
-    const loop = this.groupLoop(group, filter, ackMode, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, stop.signal, memberId);
+    const loop = this.groupLoop(group, filter, ackMode, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, stop.signal, member);
     this.current = {
       stop,
       info,
@@ -230,16 +233,19 @@ export class PushSession {
     ackMode: AckMode,
     maxInFlight: number,
     signal: AbortSignal,
-    memberId: string | undefined,
+    member: { id: string; heartbeatMs: number } | undefined,
   ): Promise<void> {
+    const memberId = member?.id;
     const clock = this.services.clock;
+    // A member waiting on its client sends a heartbeat in the group's rhythm (at least once a second).
+    const beatMs = Math.min(MEMBER_BEAT_MS, member?.heartbeatMs ?? MEMBER_BEAT_MS);
     let lastBeat = clock.now();
     while (!signal.aborted) {
       const credit = ackMode === "manual" ? maxInFlight - this.inFlight.size : maxInFlight;
       // A slow member simply takes less: it reads again once its connection drained or it acked.
       if (credit <= 0 || this.sink.buffered() > this.limits.maxBuffered) {
         // Its connection is alive, so it stays in the group; max_poll_interval_ms still bounds how long it may not read.
-        if (memberId !== undefined && clock.now() - lastBeat >= MEMBER_BEAT_MS) {
+        if (memberId !== undefined && clock.now() - lastBeat >= beatMs) {
           lastBeat = clock.now();
           const gone = await this.services.membership.heartbeat(this.namespace, this.stream, group, memberId).then(
             () => undefined,
@@ -250,7 +256,7 @@ export class PushSession {
             return;
           }
         }
-        await this.pause(BACKOFF_MS * 4);
+        await this.pause(Math.min(BACKOFF_MS * 4, beatMs));
         continue;
       }
       lastBeat = clock.now();

@@ -55,6 +55,14 @@ const PG_INSERT =
 /** The SQLite insert statement for `rows` rows (chunksOf keeps the shapes to seven). */
 const insertStatement = statementPerSize((rows) => `INSERT INTO entries (${INSERT_COLUMNS}) VALUES ${valuesList(rows, INSERT_WIDTH)}`);
 
+/** What EntryQueries.firstPositionAfter answers. */
+export interface PositionsAfter {
+  first: number | null;
+  levels: number;
+  positions: number[];
+  maxDeleted: StreamId;
+}
+
 export interface DedupeHit {
   id: StreamId;
   partition: number;
@@ -154,26 +162,33 @@ export class EntryQueries {
   }
 
   /**
-   * The position of the first entry of one partition and level after `after`, if there is one.
-   * EXPLAIN: one probe of entries_by_level (pinned with INDEXED BY on SQLite), then its row by primary key.
+   * The position of the first entry of one partition and level after `after` (null when there is none), with
+   * the stream row's levels, positions and deletion mark as the same statement saw them.
+   * EXPLAIN: the stream by primary key; one probe of entries_by_level (pinned with INDEXED BY on SQLite), then
+   * that entry's row by primary key.
    */
-  async firstPositionAfter(streamId: number, partition: number, level: number, after: StreamId): Promise<number | undefined> {
-    const row = await this.sql.get<{ position: number }>(
-      `SELECT position FROM entries${this.byLevel} WHERE stream_id = ? AND partition_no = ? AND priority = ? AND (ms, seq) > (?, ?) ` +
-        "ORDER BY ms, seq LIMIT 1",
-      [streamId, partition, level, after.ms, after.seq],
+  async firstPositionAfter(streamId: number, partition: number, level: number, after: StreamId): Promise<PositionsAfter> {
+    const row = await this.sql.get<{ first: number | null; levels: number; positions: string; max_deleted_ms: number; max_deleted_seq: number }>(
+      `SELECT (SELECT position FROM entries${this.byLevel} WHERE stream_id = s.id AND partition_no = ? AND priority = ? ` +
+        "AND (ms, seq) > (?, ?) ORDER BY ms, seq LIMIT 1) AS first, levels, positions, max_deleted_ms, max_deleted_seq " +
+        "FROM streams s WHERE id = ?",
+      [partition, level, after.ms, after.seq, streamId],
     );
-    return row && Number(row.position);
+    if (!row) return { first: null, levels: 0, positions: [], maxDeleted: { ms: 0, seq: 0 } };
+    return {
+      first: row.first === null ? null : Number(row.first),
+      levels: row.levels,
+      positions: JSON.parse(row.positions) as number[],
+      maxDeleted: { ms: row.max_deleted_ms, seq: row.max_deleted_seq },
+    };
   }
 
-  async delete(streamId: number, ids: readonly StreamId[]): Promise<number> {
-    let deleted = 0;
+  /** Deletes entries by id; answers the ids that were there. */
+  async delete(streamId: number, ids: readonly StreamId[]): Promise<StreamId[]> {
+    const deleted: StreamId[] = [];
     for (const id of ids) {
-      deleted += await this.sql.run("DELETE FROM entries WHERE stream_id = ? AND ms = ? AND seq = ?", [
-        streamId,
-        id.ms,
-        id.seq,
-      ]);
+      const n = await this.sql.run("DELETE FROM entries WHERE stream_id = ? AND ms = ? AND seq = ?", [streamId, id.ms, id.seq]);
+      if (n > 0) deleted.push(id);
     }
     return deleted;
   }
