@@ -2,7 +2,7 @@
 import { formatId, type StreamId } from "../../core/ids.js";
 import type { Entry } from "../../core/types.js";
 import type { Delivery } from "../../engine/index.js";
-import type { Reply } from "./protocol.js";
+import { NULL_ARRAY, type Reply } from "./protocol.js";
 import { members, OPEN_BRACE, QUOTE, skipSpace, unquote } from "../../core/json-text.js";
 
 /**
@@ -62,9 +62,9 @@ export function entryReply(entry: Entry): Reply {
   return [formatId(entry.id), fieldsOf(entry)];
 }
 
-/** A delivery; an entry deleted while pending is `[id, nil]`, as Redis answers it. */
+/** A delivery; an entry deleted while pending is `[id, nil array]`, as Redis answers it. */
 export function deliveryReply(d: Delivery): Reply {
-  return d.entry ? entryReply(d.entry) : [formatId(d.id), null];
+  return d.entry ? entryReply(d.entry) : [formatId(d.id), NULL_ARRAY];
 }
 
 export function idReply(id: StreamId | null): string | null {

@@ -42,9 +42,8 @@ function parseRead(args: readonly string[], grouped: boolean): ReadRequest {
   if (grouped && !req.group) throw new RespError("ERR Missing GROUP option for XREADGROUP");
   const rest = args.slice(i + 1);
   if (i >= args.length || rest.length === 0 || rest.length % 2 !== 0) {
-    throw new RespError(
-      `ERR Unbalanced '${name}' list of streams: for each stream key an ID or '${grouped ? ">" : "$"}' must be specified.`,
-    );
+    // Redis 7.0's text, XREADGROUP included.
+    throw new RespError("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
   }
   const half = rest.length / 2;
   for (let k = 0; k < half; k++) {

@@ -1,6 +1,6 @@
 // XINFO STREAM, GROUPS and CONSUMERS: the fields of Redis's replies that Runnel can answer truthfully.
 import { formatId } from "../../../core/ids.js";
-import type { GroupInfo } from "../../../engine/index.js";
+import type { GroupSummary } from "../../../engine/index.js";
 import { isMissing, noSuchGroup, RespError, subcommandSyntax, unknownSubcommand, wrongArity } from "../errors.js";
 import { entryReply } from "../entries.js";
 import type { Reply } from "../protocol.js";
@@ -26,16 +26,19 @@ async function withKey<T>(key: string, group: string | undefined, work: () => Pr
 
 /**
  * A group as Redis describes it. Redis's lag counts entries not yet delivered to the group; Runnel's also counts
- * the pending ones, so they are taken off.
+ * the pending ones, so they are taken off. Redis's entries-read is where the group stands in the count of entries
+ * ever added, so that lag = entries-added - entries-read; nil until the group has read something.
  */
-function groupReply(g: GroupInfo): Reply {
+function groupReply(g: GroupSummary, entriesAdded: number): Reply {
+  const lag = Math.max(0, g.lag - g.pending);
+  const standing = entriesAdded - lag;
   return [
     "name", g.name,
     "consumers", g.consumers,
     "pending", g.pending,
     "last-delivered-id", formatId(g.lastDeliveredId),
-    "entries-read", g.entriesRead,
-    "lag", Math.max(0, g.lag - g.pending),
+    "entries-read", g.entriesRead > 0 && standing > 0 ? standing : null,
+    "lag", lag,
   ];
 }
 
@@ -68,8 +71,8 @@ async function xinfo(ctx: CommandContext, args: string[]): Promise<Reply> {
       return stream(ctx, args[1]!);
     case "GROUPS": {
       need(2);
-      const groups = await withKey(args[1]!, undefined, () => ctx.engine.groups.list(ns, args[1]!));
-      return groups.map(groupReply);
+      const info = await withKey(args[1]!, undefined, () => ctx.engine.streams.info(ns, args[1]!));
+      return info.groups.map((g) => groupReply(g, info.entriesAdded));
     }
     case "CONSUMERS": {
       need(3);
