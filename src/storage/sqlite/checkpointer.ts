@@ -1,9 +1,13 @@
 // Checkpoints the WAL on a worker thread: copying pages into the database file, and syncing it, never blocks
 // the event loop the way SQLite's automatic checkpoint (run inside a writer's COMMIT) does.
 //
-// The checkpoint holds the writer lock. SQLite rewinds the WAL only when a write transaction starts on a fully
-// checkpointed log; a checkpoint racing new commits would never catch up, and the WAL would grow without end.
-// Meanwhile the event loop keeps taking requests, and the next transaction carries everything that queued.
+// SQLite rewinds the WAL only when a write transaction starts on a fully checkpointed log; a checkpoint racing
+// new commits would never catch up, and the WAL would grow without end. So a checkpoint runs in two passes: the
+// first beside the writer, copying most of the log while commits go on; the second holding the writer lock,
+// copying only what was committed during the first. Writes wait for the second pass alone: appending 200,000
+// entries here, the lock was held 33-44 ms in all instead of 195 ms with one pass holding it throughout (the
+// rate did not move beyond this machine's noise; a write that lands on a checkpoint waits less). Meanwhile the
+// event loop keeps taking requests, and the next transaction carries everything that queued.
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
@@ -78,19 +82,33 @@ export class Checkpointer {
   }
 
   private async checkpoint(): Promise<void> {
+    this.hold(1);
+    try {
+      if (this.failed || this.closing) return;
+      await this.runInWorker();
+    } finally {
+      this.hold(-1);
+    }
     const release = await this.lockWriter();
     this.hold(1);
     try {
       if (this.failed || this.closing) return;
-      await new Promise<void>((resolve) => {
-        this.finished = resolve;
-        this.worker.postMessage("checkpoint");
-      });
+      await this.runInWorker();
     } finally {
       this.hold(-1);
-      this.finished = undefined;
       release();
     }
+  }
+
+  /** One PASSIVE checkpoint on the worker's connection; resolves when it is done (or the worker died). */
+  private runInWorker(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.finished = () => {
+        this.finished = undefined;
+        resolve();
+      };
+      this.worker.postMessage("checkpoint");
+    });
   }
 
   private hold(delta: 1 | -1): void {
