@@ -187,6 +187,22 @@ for (const backend of await backends()) {
       assert.ok(Number.isInteger(got!.timestamp));
     });
 
+    it("seed 000's example with batchSize=5: a lone entry comes as a message event, several as a batch", async () => {
+      const setupId = unique("setup");
+      const queue = unique("seed");
+      const s = await connect(setupId, queue, "messageType=OrderCreated&batchSize=5&maxWait=1000");
+      const lone = await append(api, setupId, queue, { payload: { orderId: 1 }, messageType: "OrderCreated" });
+      await s.waitEntries(1, "the lone entry");
+      assert.deepEqual(s.of("message").map((e) => e.id), [lone]);
+      assert.equal(s.of("batch").length, 0);
+      const ids: string[] = [];
+      for (let n = 0; n < 5; n++) ids.push(await append(api, setupId, queue, { payload: { n }, messageType: "OrderCreated" }));
+      await s.waitEntries(6, "five more");
+      assert.deepEqual(s.entries().map((e) => e.id), [lone, ...ids]);
+      assert.ok(s.of("batch").length >= 1, "several entries waiting together go as a batch");
+      assert.ok(s.of("batch").every((b) => b.data.messageCount >= 2));
+    });
+
     it("gives every event an SSE id: the start position, then the last entry sent", async () => {
       const setupId = unique("setup");
       const queue = unique("ids");

@@ -302,15 +302,25 @@ for (const backend of await backends()) {
       assert.equal(configured.batchSize, 10);
       assert.equal(configured.maxWaitTime, 200);
       const ids = [await append(api, setupId, queue, { payload: 1 }), await append(api, setupId, queue, { payload: 2 })];
-      // Far fewer than batchSize: only the wait can send them.
+      // Far fewer than batchSize: only the wait can send them, as one batch of two or, if they came apart, one
+      // data message each (a batch is several messages).
       await until(() => conn.entries().length === 2, "both entries in a partial batch");
       const batches = conn.msgs.filter((m) => m.type === "batch");
-      assert.ok(batches.length >= 1);
-      assert.ok(batches.every((b) => b.messageCount >= 1 && b.messageCount < 10 && b.messages.length === b.messageCount));
-      assert.equal(conn.msgs.filter((m) => m.type === "data").length, 0);
+      const singles = conn.msgs.filter((m) => m.type === "data");
+      assert.ok(batches.every((b) => b.messageCount >= 2 && b.messageCount < 10 && b.messages.length === b.messageCount));
+      if (batches.length === 1) assert.equal(singles.length, 0, "one batch of both");
+      else assert.deepEqual([batches.length, singles.length], [0, 2], "one data message each");
       assert.deepEqual(
         conn.entries().map((e) => e.id),
         ids,
+      );
+      // One entry alone, with room for ten: when the wait ends it comes as a data message, not a batch of one.
+      const before = conn.msgs.length;
+      const lone = await append(api, setupId, queue, { payload: 3 });
+      await until(() => conn.entries().length === 3, "the third entry");
+      assert.deepEqual(
+        conn.msgs.slice(before).filter((m) => m.type === "data" || m.type === "batch").map((m) => [m.type, m.messageId]),
+        [["data", lone]],
       );
     });
 

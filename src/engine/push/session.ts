@@ -322,7 +322,8 @@ export class PushSession {
       const items = this.buffer.splice(0, this.batch.batchSize);
       this.stats.sent += items.length;
       this.lastSentId = items[items.length - 1]!.entry.id;
-      this.sink.send(items, this.batch.batchSize > 1);
+      // A batch is several messages (seed 000): a flush of one goes out as a single message.
+      this.sink.send(items, this.batch.batchSize > 1 && items.length > 1);
     }
   }
 
