@@ -12,6 +12,8 @@ import { channelRoutes } from "../src/api/http/routes/channels.js";
 import { registerValidation } from "../src/api/http/validation.js";
 import { createChannelHub, DEFAULT_CHANNELS, type ChannelHub, type ChannelHubOptions, type EventData } from "../src/engine/channels/index.js";
 import { client, unique } from "./helpers/http.js";
+import { backends } from "./helpers/backends.js";
+import { startTestServer } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
 
 interface TestServer {
@@ -49,8 +51,8 @@ interface Subscriber {
 }
 
 /** An EventSource on a channel, resolved once the server's `connection` event arrived. */
-async function subscribe(base: string, channel: string): Promise<Subscriber> {
-  const es = new EventSource(`${base}/api/v1/events/stream/${channel}`);
+async function subscribe(base: string, channel: string, prefix = "/api/v1/events"): Promise<Subscriber> {
+  const es = new EventSource(`${base}${prefix}/stream/${channel}`);
   const events: Received[] = [];
   es.onmessage = (m) => events.push({ ...(JSON.parse(m.data as string) as EventData), lastEventId: m.lastEventId });
   const sub: Subscriber = {
@@ -285,6 +287,38 @@ describe("broadcast channels (seed 001)", () => {
       assert.match(res.headers.get("access-control-allow-headers") ?? "", /Cache-Control/);
     } finally {
       abort.abort();
+    }
+  });
+});
+
+describe("seed 001's Service H: the same broadcasting under /api/v1/broadcast-demo, with channels of its own", () => {
+  it("answers the seed's curl examples and keeps its channels apart from /api/v1/events", async () => {
+    const sqlite = (await backends()).find((b) => b.name === "sqlite")!;
+    const server = await startTestServer(await sqlite.fresh());
+    const api = client(server.url);
+    const demo = await subscribe(server.url, "demo-notifications", "/api/v1/broadcast-demo");
+    const main = await subscribe(server.url, "demo-notifications");
+    try {
+      const listed = await api.get("/api/v1/broadcast-demo/streams");
+      assert.equal(listed.status, 200);
+      assert.equal(listed.body.success, true);
+      assert.equal(listed.body.data["demo-notifications"].clients, 1, "its own count: the /api/v1/events subscriber is not in it");
+
+      const sent = await api.post("/api/v1/broadcast-demo/broadcast", { type: "test", message: "Hello from Service H" });
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      assert.equal(sent.body.message, "Event broadcasted to all streams");
+      const got = await demo.next((e) => e.type === "test", "the Service H broadcast");
+      assert.equal(got.message, "Hello from Service H");
+      await api.post("/api/v1/events/broadcast", { type: "test", message: "Hello from Service G" });
+      await main.next((e) => e.message === "Hello from Service G", "the Service G broadcast");
+      assert.equal(main.events.filter((e) => e.message === "Hello from Service H").length, 0, "Service H's broadcast stays in Service H");
+      await sleep(100);
+      assert.equal(demo.events.filter((e) => e.message === "Hello from Service G").length, 0, "and Service G's in Service G");
+    } finally {
+      demo.close();
+      main.close();
+      await server.close();
+      await sqlite.cleanup();
     }
   });
 });

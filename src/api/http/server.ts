@@ -86,5 +86,7 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
   eventStoreRoutes(app, ctx, options.push);
   windowRoutes(app, ctx);
   channelRoutes(app, ctx, { hub: createChannelHub({ demo: options.demo ?? false, clock: engine.clock }) });
+  // Seed 001's Service H: the same broadcasting under its own prefix, with channels of its own.
+  channelRoutes(app, ctx, { hub: createChannelHub({ clock: engine.clock }), prefix: "/api/v1/broadcast-demo" });
   return app;
 }

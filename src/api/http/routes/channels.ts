@@ -9,6 +9,8 @@ import { Name } from "../schemas.js";
 
 export interface ChannelRouteOptions {
   hub: ChannelHub;
+  /** Where the routes live: `/api/v1/events` (seed 001's Service G) unless given. */
+  prefix?: string;
   /** Passed on to the SSE writer. */
   maxBufferedBytes?: number;
   /** How long an ended stream may take to flush to a client that is not reading before its socket is destroyed. */
@@ -100,16 +102,17 @@ function openStream(hub: ChannelHub, channelId: string, reply: FastifyReply, opt
 
 export function channelRoutes(app: FastifyInstance, _ctx: HttpContext, options: ChannelRouteOptions): void {
   const { hub } = options;
+  const prefix = options.prefix ?? "/api/v1/events";
   // Open streams would otherwise keep app.close() waiting.
   app.addHook("preClose", async () => hub.close());
 
   // A HEAD would subscribe and hold the connection open for nothing.
-  app.get("/api/v1/events/stream/:stream_id", { schema: { params: ChannelParams }, exposeHeadRoute: false }, (req, reply) => {
+  app.get(`${prefix}/stream/:stream_id`, { schema: { params: ChannelParams }, exposeHeadRoute: false }, (req, reply) => {
     const { stream_id } = req.params as { stream_id: string };
     openStream(hub, stream_id, reply, options);
   });
 
-  app.post("/api/v1/events/broadcast", { schema: { body: BroadcastBody } }, async (req) => {
+  app.post(`${prefix}/broadcast`, { schema: { body: BroadcastBody } }, async (req) => {
     const body = req.body as BroadcastBodyT;
     const input: EventInput = { type: body.type, message: body.message, data: body.data };
     let message: string;
@@ -123,7 +126,7 @@ export function channelRoutes(app: FastifyInstance, _ctx: HttpContext, options: 
     return { success: true, message, timestamp: hub.timestamp() };
   });
 
-  app.get("/api/v1/events/streams", async () => {
+  app.get(`${prefix}/streams`, async () => {
     // fromEntries, so a channel named __proto__ stays an ordinary key.
     const data = Object.fromEntries(
       hub.list().map((c) => [c.id, { clients: c.clients, active: c.active, generator: c.generator }]),
@@ -132,7 +135,7 @@ export function channelRoutes(app: FastifyInstance, _ctx: HttpContext, options: 
   });
 
   for (const [action, { run, done }] of Object.entries(GENERATOR_ACTIONS)) {
-    app.post(`/api/v1/events/stream/:stream_id/${action}`, { schema: { params: ChannelParams } }, async (req) => {
+    app.post(`${prefix}/stream/:stream_id/${action}`, { schema: { params: ChannelParams } }, async (req) => {
       const { stream_id } = req.params as { stream_id: string };
       run(hub, stream_id);
       return { success: true, message: `Stream '${stream_id}' ${done}`, timestamp: hub.timestamp() };
