@@ -10,23 +10,11 @@ import { ASSIGNMENT_STRATEGIES, assignPartitions, type AssignmentStrategy } from
 import { ManualClock } from "../src/core/clock.js";
 import type { StoreOptions } from "../src/storage/index.js";
 import { backends } from "./helpers/backends.js";
-import { client, unique } from "./helpers/http.js";
+import { client, expect, expectError, unique, type Msg } from "./helpers/http.js";
 import { startTestServer } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
 
 type Api = ReturnType<typeof client>;
-type Msg = Record<string, any>;
-
-function expect(res: { status: number; body: any }, status: number, what: string): any {
-  assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-function expectError(res: { status: number; body: any }, status: number, code: string, field: string | undefined, what: string): void {
-  assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.error.code, code, what);
-  if (field !== undefined) assert.equal(res.body.error.field, field, what);
-}
 
 for (const backend of await backends()) {
   describe(`consumer group membership (${backend.name})`, () => {

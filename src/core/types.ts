@@ -7,6 +7,9 @@ export type Priority = (typeof PRIORITIES)[number];
 export type PriorityLevel = 0 | 1 | 2 | 3;
 export const DEFAULT_PRIORITY: Priority = "NORMAL";
 
+/** A header by which one entry sets its own delivery limit (a positive integer), below its stream's maxDeliveries. */
+export const MAX_DELIVERIES_HEADER = "runnel-max-deliveries";
+
 export function priorityLevel(p: Priority): PriorityLevel {
   return PRIORITIES.indexOf(p) as PriorityLevel;
 }

@@ -5,6 +5,7 @@ import { partitionFor } from "../core/partition.js";
 import {
   DEFAULT_PRIORITY,
   DEFAULT_STREAM_CONFIG,
+  MAX_DELIVERIES_HEADER,
   priorityLevel,
   type AppendResult,
   type Entry,
@@ -42,6 +43,26 @@ export async function requireStream(tx: Tx, namespace: string, name: string, loc
   return stream;
 }
 
+/** The field an error about entry `i`'s `leaf` blames: `entries/3/id` in a batch, `id` for a lone entry (`field` ""). */
+function entryField(field: string, i: number, leaf: string): string {
+  return field ? `${field}/${i}/${leaf}` : leaf;
+}
+
+/**
+ * Refuses entries whose headers Runnel would misread, before any of them is stored: the delivery-limit header
+ * must be a whole number from 1 up.
+ */
+export function checkHeaders(inputs: readonly NewEntry[], field: string): void {
+  for (let i = 0; i < inputs.length; i++) {
+    const limit = inputs[i]!.headers?.[MAX_DELIVERIES_HEADER];
+    if (limit !== undefined && !/^[1-9][0-9]{0,8}$/.test(limit)) {
+      throw new BadRequestError(`the ${MAX_DELIVERIES_HEADER} header must be a whole number from 1 to 999999999`, {
+        field: entryField(field, i, `headers/${MAX_DELIVERIES_HEADER}`),
+      });
+    }
+  }
+}
+
 /**
  * Appends `inputs` to a stream (created when missing) as one atomic unit. `field` names the request field
  * for error messages (`entries/3/id`).
@@ -63,8 +84,7 @@ export async function appendInTx(
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!;
     // `field` is empty for a lone entry object; a batch names the index, even in a batch of one.
-    const at = field ? `/${i}` : "";
-    const path = (leaf: string) => [field + at, leaf].filter(Boolean).join("/").replace(/^\//, "");
+    const path = (leaf: string) => entryField(field, i, leaf);
     const key = dedupeKey(input);
     if (key !== null) {
       const hit = seen.get(key) ?? (await tx.entries.findDedupe(stream.id, key, now - dedupeWindowMs));

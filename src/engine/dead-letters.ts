@@ -1,6 +1,6 @@
 // Moving entries that failed too often to the dead-letter stream, and bringing them back.
 import { formatId } from "../core/ids.js";
-import { priorityName, type Entry, type NewEntry } from "../core/types.js";
+import { MAX_DELIVERIES_HEADER, priorityName, type Entry, type NewEntry } from "../core/types.js";
 import type { DeliveryHistoryItem, StreamRecord, Tx } from "../storage/index.js";
 import { appendInTx } from "./append.js";
 
@@ -14,6 +14,15 @@ export const DEAD_HEADERS = {
   history: `${DEAD_PREFIX}history`,
   at: `${DEAD_PREFIX}at`,
 } as const;
+
+/** How many deliveries `entry` may have before it is dead-lettered: its stream's limit, or its own when lower. */
+export function deliveryLimit(stream: StreamRecord, entry: Entry): number | null {
+  const streamLimit = stream.config.maxDeliveries;
+  if (!entry.headers.includes(MAX_DELIVERIES_HEADER)) return streamLimit;
+  const own = Number((JSON.parse(entry.headers) as Record<string, string>)[MAX_DELIVERIES_HEADER]);
+  if (!Number.isInteger(own) || own < 1) return streamLimit;
+  return streamLimit === null ? own : Math.min(streamLimit, own);
+}
 
 export function deadLetterStreamOf(stream: StreamRecord): string {
   return stream.config.deadLetterStream ?? `${stream.name}:dlq`;

@@ -2,7 +2,12 @@
 import { compareIds, inclusiveStart, MAX_ID, MIN_ID, type StreamId } from "../core/ids.js";
 import type { Entry } from "../core/types.js";
 import type { CursorRecord, DeferredRecord, DeliveryHistoryItem, GroupRecord, PendingRecord, StreamRecord, Tx } from "../storage/index.js";
-import { deadLetter } from "./dead-letters.js";
+import { deadLetter, deliveryLimit } from "./dead-letters.js";
+
+/** Whether an entry delivered `count` times has used up its `limit` (null: no limit). */
+function reachedLimit(count: number, limit: number | null): boolean {
+  return limit !== null && count >= limit;
+}
 
 /** An entry handed to a consumer; `entry` is null when it was deleted while pending. */
 export interface Delivery {
@@ -85,7 +90,6 @@ export async function readNew(
   noAck: boolean,
   partitions?: readonly number[],
 ): Promise<ReadNewResult> {
-  const { maxDeliveries } = stream.config;
   const candidates: Candidate[] = [];
   const deadLettered = new Set<string>();
   const only = partitions && new Set(partitions);
@@ -110,7 +114,7 @@ export async function readNew(
         if (!entry) {
           await tx.groups.undefer(stream.id, group.name, d.id);
           freed++;
-        } else if (maxDeliveries !== null && d.deliveryCount >= maxDeliveries) {
+        } else if (reachedLimit(d.deliveryCount, deliveryLimit(stream, entry))) {
           await tx.groups.undefer(stream.id, group.name, d.id);
           deadLettered.add(await deadLetter(tx, stream, group.name, entry, d.history ?? [], "max-deliveries", now));
           freed++;
@@ -302,8 +306,7 @@ export async function claimOne(
     return { kind: "deleted" };
   }
   const deliveryCount = options.retryCount ?? (options.justId ? p.deliveryCount : p.deliveryCount + 1);
-  const { maxDeliveries } = stream.config;
-  if (!forced && !options.justId && maxDeliveries !== null && deliveryCount > maxDeliveries) {
+  if (!forced && !options.justId && reachedLimit(deliveryCount - 1, deliveryLimit(stream, entry))) {
     await tx.pending.remove(stream.id, group, p.id);
     const deadLetterStream = await deadLetter(tx, stream, group, entry, historyWith(p), "max-deliveries", now);
     return { kind: "dead", deadLetterStream };

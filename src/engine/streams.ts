@@ -13,7 +13,7 @@ import { checkName } from "../core/names.js";
 import { DEFAULT_STREAM_CONFIG, type AppendResult, type Entry, type NewEntry, type StreamConfig } from "../core/types.js";
 import type { GroupRecord, StreamRecord, Tx } from "../storage/index.js";
 import { AppendCoalescer, canShare } from "./append-coalescer.js";
-import { appendInTx, applyRetention, deleteIds, Removal, requireStream, trimToLength } from "./append.js";
+import { appendInTx, applyRetention, checkHeaders, deleteIds, Removal, requireStream, trimToLength } from "./append.js";
 import { waitForChange, type EngineContext } from "./context.js";
 import { Hub } from "./hub.js";
 
@@ -160,6 +160,7 @@ export class StreamsService {
   async append(namespace: string, name: string, entries: readonly NewEntry[], field = "entries"): Promise<AppendResult[]> {
     checkName(name, "stream");
     if (entries.length === 0) throw new BadRequestError("at least one entry is required", { field });
+    checkHeaders(entries, field);
     if (canShare(entries)) return this.coalescer.append(namespace, name, entries);
     const outcome = await this.ctx.store.write((tx) => appendInTx(tx, namespace, name, entries, this.ctx.clock.now(), field));
     if (outcome.stored > 0) this.ctx.changed(namespace, name);
@@ -179,6 +180,7 @@ export class StreamsService {
   ): Promise<AppendResult[] | null> {
     checkName(name, "stream");
     if (entries.length === 0) throw new BadRequestError("at least one entry is required", { field });
+    checkHeaders(entries, field);
     const outcome = await this.ctx.store.write(async (tx) => {
       if (options.mustExist && !(await tx.streams.get(namespace, name, true))) return null;
       const appended = await appendInTx(tx, namespace, name, entries, this.ctx.clock.now(), field);

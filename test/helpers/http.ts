@@ -1,4 +1,6 @@
 // A tiny JSON client over fetch for tests: every call answers status and parsed body.
+import assert from "node:assert/strict";
+
 export interface Res<T = any> {
   status: number;
   body: T;
@@ -33,4 +35,20 @@ export function client(base: string) {
 /** A unique name per test so tests never share state. */
 export function unique(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** A parsed JSON body, for tests that read fields freely. */
+export type Msg = Record<string, any>;
+
+/** Asserts the status (naming `what` and showing the body when it differs) and answers the body. */
+export function expect(res: Res, status: number, what: string): any {
+  assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Asserts an error answer: its status, `error.code` and, when given, `error.field`. */
+export function expectError(res: Res, status: number, code: string, field: string | undefined, what: string): void {
+  assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
+  assert.equal(res.body.error.code, code, what);
+  if (field !== undefined) assert.equal(res.body.error.field, field, what);
 }

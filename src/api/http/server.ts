@@ -10,6 +10,7 @@ import { groupRoutes } from "./routes/groups.js";
 import { healthRoutes } from "./routes/health.js";
 import type { PushOptions } from "../push/options.js";
 import { createChannelHub } from "../../engine/channels/index.js";
+import { busEventRoutes } from "./routes/bus-events.js";
 import { channelRoutes } from "./routes/channels.js";
 import { consumerGroupRoutes } from "./routes/consumer-groups.js";
 import { queueStreamRoutes } from "./routes/queue-stream.js";
@@ -82,6 +83,7 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
   deadLetterRoutes(app, ctx);
   queueRoutes(app, ctx);
   consumerGroupRoutes(app, ctx);
+  busEventRoutes(app, ctx);
   queueStreamRoutes(app, ctx, options.push);
   eventStoreRoutes(app, ctx, options.push);
   windowRoutes(app, ctx);
