@@ -88,6 +88,22 @@ for (const backend of await backends()) {
       assert.equal(dead.length, 1);
       assert.equal(dead[0]!.headers["runnel-dead-id"], event_id);
       assert.equal(dead[0]!.headers["runnel-dead-reason"], "max-deliveries");
+      // The dead letter keeps the limit aside: readers of the dead-letter stream are not bound by it.
+      assert.equal(dead[0]!.headers["runnel-dead-max-deliveries"], "2");
+      assert.equal(dead[0]!.headers["runnel-max-deliveries"], undefined);
+      const dlq = `${stream}:dlq`;
+      expect(await api.post(`/stream/${dlq}/group/ops`, { startId: "0" }), 201, "a group on the dead letters");
+      for (let delivery = 1; delivery <= 3; delivery++) {
+        const got = expect(await api.get(`/stream/${dlq}/group/ops/consumer/c?count=10`), 200, "read the dead letter").entries as Msg[];
+        assert.deepEqual(got.map((e) => e.deliveryCount), [delivery]);
+        expect(await api.post(`/stream/${dlq}/group/ops/nack`, { ids: [got[0]!.id], delayMs: 0 }), 200, "nack");
+      }
+      assert.equal(expect(await api.get(`/stream/${dlq}:dlq/len`), 200, "len").length, 0, "never dead-lettered again");
+      // Reprocessed, the entry carries its limit again.
+      expect(await api.post(`/stream/${stream}/dlq/reprocess`, { ids: [dead[0]!.id] }), 200, "reprocess");
+      const back = expect(await api.get(`/stream/${stream}/range?start=-&end=%2B`), 200, "range").entries as Msg[];
+      assert.equal(back.at(-1)!.headers["runnel-max-deliveries"], "2");
+      assert.equal(back.at(-1)!.headers["runnel-dead-max-deliveries"], undefined);
     });
 
     it("refuses bad input with the field to blame and stores nothing", async () => {
@@ -102,8 +118,13 @@ for (const backend of await backends()) {
         [{ stream, event_type: "x", payload: 1, surprise: true }, "surprise"],
         [{ stream, stream_id: "other", event_type: "x", payload: 1 }, "stream_id"],
         [{ stream, event_type: "x", payload: 1, headers: { "runnel-max-deliveries": "0" } }, "headers/runnel-max-deliveries"],
+        [{ stream, event_type: "x", payload: 1, max_retries: 2, headers: { "runnel-max-deliveries": "9" } }, "max_retries"],
       ];
       for (const [body, field] of cases) expectError(await api.post("/api/v1/events", body), 400, "RUNNEL_BAD_REQUEST", field, JSON.stringify(body));
+      const gzip = await api.post("/api/v1/events", { stream, event_type: "x", payload: 1, compression_type: "GZIP" });
+      assert.equal(gzip.body.error.message, 'body: compression_type must be "NONE"');
+      const viaAdd = await api.post(`/stream/${stream}/add?header.runnel-max-deliveries=0`, { n: 1 });
+      expectError(viaAdd, 400, "RUNNEL_BAD_REQUEST", "header.runnel-max-deliveries", "a bad limit through /add");
       expect(await api.post("/api/v1/events", { stream, event_type: "ok", payload: 1 }), 201, "a good one");
       assert.equal(expect(await api.get(`/stream/${stream}/len`), 200, "len").length, 1, "only the good one is stored");
     });

@@ -619,6 +619,15 @@ for (const backend of await backends()) {
         assert.equal(groups.length, 1);
         // As in Redis, entries-read is the group's place among the 3 entries ever added: lag = entries-added - entries-read.
         assert.deepEqual(groups[0], ["name", "g", "consumers", 2, "pending", 2, "last-delivered-id", ids[2], "entries-read", 3, "lag", 0]);
+
+        // Entries deleted past a group's position make its standing unknown: its own count of entries read stands in.
+        const t = unique("g");
+        const tids = await fill(t, 5);
+        await redis.xgroup("CREATE", t, "h", "0");
+        await redis.xreadgroup("GROUP", "h", "c", "COUNT", 1, "STREAMS", t, ">");
+        await redis.xdel(t, tids[4]!);
+        const afterDelete = (await redis.call("XINFO", "GROUPS", t)) as unknown[][];
+        assert.deepEqual(afterDelete[0]!.slice(8), ["entries-read", 1, "lag", 3]);
         clock.advance(1234);
         assert.deepEqual(await redis.call("XINFO", "CONSUMERS", s, "g"), [
           ["name", "c1", "pending", 2, "idle", 1234, "inactive", 1234],

@@ -1,4 +1,5 @@
 // The shapes every layer speaks: entries, priorities, stream and group descriptions.
+import { BadRequestError } from "./errors.js";
 import type { StreamId } from "./ids.js";
 
 export const PRIORITIES = ["LOW", "NORMAL", "HIGH", "CRITICAL"] as const;
@@ -9,6 +10,13 @@ export const DEFAULT_PRIORITY: Priority = "NORMAL";
 
 /** A header by which one entry sets its own delivery limit (a positive integer), below its stream's maxDeliveries. */
 export const MAX_DELIVERIES_HEADER = "runnel-max-deliveries";
+
+/** Refuses a delivery-limit header value that is not a whole number from 1 up, blaming `field`. */
+export function checkDeliveryLimit(value: string, field: string): void {
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) {
+    throw new BadRequestError(`the ${MAX_DELIVERIES_HEADER} header must be a whole number from 1 to 999999999`, { field });
+  }
+}
 
 export function priorityLevel(p: Priority): PriorityLevel {
   return PRIORITIES.indexOf(p) as PriorityLevel;

@@ -4,6 +4,7 @@ import { compareIds, nextAppendId, parseAppendId, type StreamId } from "../core/
 import { partitionFor } from "../core/partition.js";
 import {
   DEFAULT_PRIORITY,
+  checkDeliveryLimit,
   DEFAULT_STREAM_CONFIG,
   MAX_DELIVERIES_HEADER,
   priorityLevel,
@@ -55,13 +56,10 @@ function entryField(field: string, i: number, leaf: string): string {
 export function checkHeaders(inputs: readonly NewEntry[], field: string): void {
   for (let i = 0; i < inputs.length; i++) {
     const limit = inputs[i]!.headers?.[MAX_DELIVERIES_HEADER];
-    if (limit !== undefined && !/^[1-9][0-9]{0,8}$/.test(limit)) {
-      throw new BadRequestError(`the ${MAX_DELIVERIES_HEADER} header must be a whole number from 1 to 999999999`, {
-        field: entryField(field, i, `headers/${MAX_DELIVERIES_HEADER}`),
-      });
-    }
+    if (limit !== undefined) checkDeliveryLimit(limit, entryField(field, i, `headers/${MAX_DELIVERIES_HEADER}`));
   }
 }
+
 
 /**
  * Appends `inputs` to a stream (created when missing) as one atomic unit. `field` names the request field

@@ -13,6 +13,8 @@ export const DEAD_HEADERS = {
   deliveries: `${DEAD_PREFIX}deliveries`,
   history: `${DEAD_PREFIX}history`,
   at: `${DEAD_PREFIX}at`,
+  /** The entry's own delivery limit, kept aside so it does not bind readers of the dead-letter stream. */
+  maxDeliveries: `${DEAD_PREFIX}max-deliveries`,
 } as const;
 
 /** How many deliveries `entry` may have before it is dead-lettered: its stream's limit, or its own when lower. */
@@ -38,8 +40,10 @@ export async function deadLetter(
   reason: string,
   now: number,
 ): Promise<string> {
+  const { [MAX_DELIVERIES_HEADER]: limit, ...own } = JSON.parse(entry.headers) as Record<string, string>;
   const headers: Record<string, string> = {
-    ...(JSON.parse(entry.headers) as Record<string, string>),
+    ...own,
+    ...(limit === undefined ? {} : { [DEAD_HEADERS.maxDeliveries]: limit }),
     [DEAD_HEADERS.reason]: reason,
     [DEAD_HEADERS.stream]: stream.name,
     [DEAD_HEADERS.id]: formatId(entry.id),
@@ -68,5 +72,7 @@ export function copyOf(entry: Entry, headers: Record<string, string>): NewEntry 
 /** The original headers of a dead letter, without the ones Runnel added. */
 export function originalHeaders(entry: Entry): Record<string, string> {
   const all = JSON.parse(entry.headers) as Record<string, string>;
-  return Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith(DEAD_PREFIX)));
+  const original = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith(DEAD_PREFIX)));
+  const limit = all[DEAD_HEADERS.maxDeliveries];
+  return limit === undefined ? original : { ...original, [MAX_DELIVERIES_HEADER]: limit };
 }

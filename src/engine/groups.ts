@@ -110,6 +110,8 @@ export class GroupsService {
   async destroy(namespace: string, streamName: string, name: string): Promise<void> {
     await this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, streamName, true);
+      // The group row first (PostgreSQL): a read holding it may still add pending entries, which must go too.
+      await requireGroup(tx, stream, name, true);
       await tx.members.deleteGroup(stream.id, name);
       if (!(await tx.groups.delete(stream.id, name))) {
         throw new NotFoundError(`group '${name}' does not exist on stream '${streamName}'`, { field: "group" });

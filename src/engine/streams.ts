@@ -38,6 +38,8 @@ export interface StreamInfo {
   length: number;
   lastGeneratedId: StreamId;
   entriesAdded: number;
+  /** No entry above this id was ever deleted or trimmed away (0-0: none ever was). */
+  maxDeletedId: StreamId;
   firstEntry: Entry | null;
   lastEntry: Entry | null;
   groups: GroupSummary[];
@@ -223,6 +225,7 @@ export class StreamsService {
         length: stream.length,
         lastGeneratedId: stream.top,
         entriesAdded: stream.entriesAdded,
+        maxDeletedId: stream.maxDeleted,
         firstEntry: (await tx.entries.first(stream.id)) ?? null,
         lastEntry: (await tx.entries.last(stream.id)) ?? null,
         groups,

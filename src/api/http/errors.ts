@@ -51,7 +51,8 @@ function fromValidation(error: FastifyError): ErrorBody {
   const where = error.validationContext ?? "body";
   const extra = item.params.additionalProperty ? `unknown field '${item.params.additionalProperty as string}'` : undefined;
   const noNul = item.keyword === "pattern" && item.params.pattern === NO_NUL_PATTERN ? "must not contain a NUL character" : undefined;
-  const message = extra ?? `${field || where} ${noNul ?? choicesMessage(items, item) ?? item.message ?? "is invalid"}`;
+  const only = item.keyword === "const" ? `must be ${JSON.stringify(item.params.allowedValue)}` : undefined;
+  const message = extra ?? `${field || where} ${noNul ?? choicesMessage(items, item) ?? only ?? item.message ?? "is invalid"}`;
   return body("RUNNEL_BAD_REQUEST", `${where}: ${message}`, field || undefined);
 }
 

@@ -1,7 +1,7 @@
 // Ingest: new entries of a windowed stream's sources go into its event-time index, raise watermarks, or, when
 // late, go to the late-entries stream. One node at a time per definition (its row is locked).
 import { compareIds, MAX_ID, MIN_ID, type StreamId } from "../../core/ids.js";
-import type { Entry, NewEntry } from "../../core/types.js";
+import { MAX_DELIVERIES_HEADER, type Entry, type NewEntry } from "../../core/types.js";
 import { GLOBAL_KEY, isLate, MIN_TIME } from "../../core/windows.js";
 import type { Tx } from "../../storage/index.js";
 import type { WindowSourceCursor, WindowStreamRecord } from "../../storage/queries/windows.js";
@@ -140,6 +140,11 @@ export async function ingestInTx(tx: Tx, def: WindowStreamRecord, now: number): 
 }
 
 /** A late entry keeps its payload, type and key; headers say where it came from and which window it missed. */
+function withoutDeliveryLimit(headers: Record<string, string>): Record<string, string> {
+  const { [MAX_DELIVERIES_HEADER]: _limit, ...rest } = headers;
+  return rest;
+}
+
 function lateEntry(p: Pending, key: string, eventTime: number): NewEntry {
   const e = p.entry;
   return {
@@ -147,7 +152,8 @@ function lateEntry(p: Pending, key: string, eventTime: number): NewEntry {
     type: e.type,
     key: e.key,
     headers: {
-      ...(JSON.parse(e.headers) as Record<string, string>),
+      // A late copy is a record of what arrived, not another delivery of the entry: its delivery limit stays behind.
+      ...withoutDeliveryLimit(JSON.parse(e.headers) as Record<string, string>),
       "x-source-stream": p.source,
       "x-source-id": `${e.id.ms}-${e.id.seq}`,
       "x-source-partition": String(e.partition),

@@ -58,6 +58,11 @@ export function busEventRoutes(app: FastifyInstance, { engine, namespaceOf }: Ht
     if (b.stream !== undefined && b.stream_id !== undefined && b.stream !== b.stream_id) {
       throw new BadRequestError("stream and stream_id name different streams; give one", { field: "stream_id" });
     }
+    if (b.max_retries !== undefined && b.headers?.[MAX_DELIVERIES_HEADER] !== undefined) {
+      throw new BadRequestError(`max_retries and the ${MAX_DELIVERIES_HEADER} header both set the limit; give one`, {
+        field: "max_retries",
+      });
+    }
     const stream = b.stream_id ?? b.stream ?? DEFAULT_BUS_STREAM;
     const text = req.rawBody === undefined ? undefined : rawPayloads(req.rawBody, false)?.[0];
     const [r] = await engine.streams.append(namespaceOf(req), stream, [toEntry(b, text)], "");

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
 import { BadRequestError } from "../../../core/errors.js";
 import { formatId, parseId, parseRangeEnd, parseRangeStart } from "../../../core/ids.js";
-import type { NewEntry } from "../../../core/types.js";
+import { checkDeliveryLimit, MAX_DELIVERIES_HEADER, type NewEntry } from "../../../core/types.js";
 import type { StreamRecord } from "../../../storage/index.js";
 import type { HttpContext } from "../context.js";
 import { shapeBy } from "../validation.js";
@@ -88,6 +88,8 @@ function sendJson(reply: FastifyReply, text: string, status = 200) {
 function addQueryToEntry(q: Record<string, unknown>, payload: string, now: number): NewEntry {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(q)) if (k.startsWith("header.")) headers[k.slice(7)] = String(v);
+  const limit = headers[MAX_DELIVERIES_HEADER];
+  if (limit !== undefined) checkDeliveryLimit(limit, `header.${MAX_DELIVERIES_HEADER}`);
   const priority = q.priority as string | undefined;
   let level: NewEntry["priority"];
   if (priority !== undefined) {

@@ -1,6 +1,6 @@
 // XINFO STREAM, GROUPS and CONSUMERS: the fields of Redis's replies that Runnel can answer truthfully.
-import { formatId } from "../../../core/ids.js";
-import type { GroupSummary } from "../../../engine/index.js";
+import { compareIds, formatId } from "../../../core/ids.js";
+import type { GroupSummary, StreamInfo } from "../../../engine/index.js";
 import { isMissing, noSuchGroup, RespError, subcommandSyntax, unknownSubcommand, wrongArity } from "../errors.js";
 import { entryReply } from "../entries.js";
 import type { Reply } from "../protocol.js";
@@ -27,17 +27,20 @@ async function withKey<T>(key: string, group: string | undefined, work: () => Pr
 /**
  * A group as Redis describes it. Redis's lag counts entries not yet delivered to the group; Runnel's also counts
  * the pending ones, so they are taken off. Redis's entries-read is where the group stands in the count of entries
- * ever added, so that lag = entries-added - entries-read; nil until the group has read something.
+ * ever added, so that lag = entries-added - entries-read, and nil until the group has read something. Once
+ * entries past the group's last delivered id were deleted that standing is unknown (Redis then counts as it
+ * reads), and the group's own count of entries read stands in.
  */
-function groupReply(g: GroupSummary, entriesAdded: number): Reply {
+function groupReply(g: GroupSummary, info: StreamInfo): Reply {
   const lag = Math.max(0, g.lag - g.pending);
-  const standing = entriesAdded - lag;
+  const known = compareIds(info.maxDeletedId, g.lastDeliveredId) <= 0;
+  const read = known ? info.entriesAdded - lag : g.entriesRead;
   return [
     "name", g.name,
     "consumers", g.consumers,
     "pending", g.pending,
     "last-delivered-id", formatId(g.lastDeliveredId),
-    "entries-read", g.entriesRead > 0 && standing > 0 ? standing : null,
+    "entries-read", g.entriesRead > 0 && read > 0 ? read : null,
     "lag", lag,
   ];
 }
@@ -72,7 +75,7 @@ async function xinfo(ctx: CommandContext, args: string[]): Promise<Reply> {
     case "GROUPS": {
       need(2);
       const info = await withKey(args[1]!, undefined, () => ctx.engine.streams.info(ns, args[1]!));
-      return info.groups.map((g) => groupReply(g, info.entriesAdded));
+      return info.groups.map((g) => groupReply(g, info));
     }
     case "CONSUMERS": {
       need(3);
