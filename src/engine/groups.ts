@@ -63,6 +63,14 @@ async function requireGroup(tx: Tx, stream: StreamRecord, name: string, lock = f
   return group;
 }
 
+/** The stream and its group, the group's row locked (PostgreSQL); a 404 naming whichever is missing. */
+async function requireStreamAndGroup(tx: Tx, namespace: string, streamName: string, name: string) {
+  const found = await tx.groups.withStream(namespace, streamName, name, true);
+  if (found) return found;
+  const stream = await requireStream(tx, namespace, streamName);
+  return { stream, group: await requireGroup(tx, stream, name, true) };
+}
+
 export class GroupsService {
   constructor(
     private readonly ctx: EngineContext,
@@ -165,8 +173,7 @@ export class GroupsService {
     for (;;) {
       const since = this.ctx.hub.version(key);
       const { deliveries, nextDue, deadLettered, scope } = await this.ctx.store.write(async (tx) => {
-        const stream = await requireStream(tx, namespace, streamName);
-        const group = await requireGroup(tx, stream, name, true);
+        const { stream, group } = await requireStreamAndGroup(tx, namespace, streamName, name);
         const now = this.ctx.clock.now();
         const scope: MemberScope | undefined =
           options.memberId === undefined ? undefined : await memberScope(tx, stream, name, options.memberId, consumer, now);

@@ -1,7 +1,9 @@
 // Consumer group rows: the group, its per-(partition, priority) cursors, its deferred entries and consumers.
 import type { StreamId } from "../../core/ids.js";
 import type { ConsumerRecord, CursorRecord, DeferredRecord, DeliveryHistoryItem, GroupRecord } from "../records.js";
+import type { StreamRecord } from "../records.js";
 import { forUpdate, type Sql } from "../sql.js";
+import { COLUMNS as STREAM_COLUMNS, toRecord as toStream, type StreamRow } from "./streams.js";
 
 interface GroupRow {
   stream_id: number;
@@ -72,8 +74,32 @@ const PG_FINISH_READ =
   "ON CONFLICT (stream_id, group_name, name) DO UPDATE SET seen_at = excluded.seen_at, " +
   "active_at = COALESCE(excluded.active_at, consumers.active_at)";
 
+/** The stream's columns (prefixed `s.`) and the group's (renamed `g_…`), for the lookup of both at once. */
+const STREAM_AND_GROUP_COLUMNS = [
+  ...STREAM_COLUMNS.split(", ").map((c) => `s.${c}`),
+  ...GROUP_COLUMNS.split(", ").map((c) => `g.${c} AS g_${c}`),
+].join(", ");
+
+type PrefixedGroupRow = { [K in keyof GroupRow as `g_${K}`]: GroupRow[K] };
+
 export class GroupQueries {
   constructor(private readonly sql: Sql) {}
+
+  /**
+   * A stream and one of its groups in one statement; undefined when either is missing (the caller looks again to
+   * say which). With `lock`, PostgreSQL holds the group's row as `get` does.
+   * EXPLAIN: the stream by its unique (namespace, name) index, then the group by primary key.
+   */
+  async withStream(namespace: string, stream: string, group: string, lock = false): Promise<{ stream: StreamRecord; group: GroupRecord } | undefined> {
+    const row = await this.sql.get<StreamRow & PrefixedGroupRow>(
+      `SELECT ${STREAM_AND_GROUP_COLUMNS} FROM streams s JOIN consumer_groups g ON g.stream_id = s.id AND g.name = ? ` +
+        `WHERE s.namespace = ? AND s.name = ?${lock && this.sql.dialect === "postgres" ? " FOR UPDATE OF g" : ""}`,
+      [group, namespace, stream],
+    );
+    if (!row) return undefined;
+    const groupRow = Object.fromEntries(GROUP_COLUMNS.split(", ").map((c) => [c, row[`g_${c}` as keyof PrefixedGroupRow]])) as unknown as GroupRow;
+    return { stream: toStream(row), group: toGroup(groupRow) };
+  }
 
   /** With `lock`, PostgreSQL serialises readers of one group across nodes. EXPLAIN: a primary-key lookup. */
   async get(streamId: number, name: string, lock = false): Promise<GroupRecord | undefined> {

@@ -4,7 +4,7 @@ import type { StreamConfig } from "../../core/types.js";
 import type { StreamRecord } from "../records.js";
 import { forUpdate, type Sql } from "../sql.js";
 
-interface StreamRow {
+export interface StreamRow {
   id: number;
   namespace: string;
   name: string;
@@ -25,11 +25,11 @@ interface StreamRow {
   created_at: number;
 }
 
-const COLUMNS =
+export const COLUMNS =
   "id, namespace, name, partitions, max_len, max_age_ms, max_deliveries, dead_letter_stream, dedupe_window_ms, " +
   "last_ms, last_seq, entries_added, length, levels, positions, max_deleted_ms, max_deleted_seq, created_at";
 
-function toRecord(row: StreamRow): StreamRecord {
+export function toRecord(row: StreamRow): StreamRecord {
   return {
     id: Number(row.id),
     namespace: row.namespace,
