@@ -125,7 +125,8 @@ export class GroupReader<T> {
     }
     let block = this.options.blockMs;
     if (this.options.autoClaimIdleMs !== undefined) block = Math.max(1, Math.min(block, this.nextClaimAt - Date.now()));
-    const r = await this.groups.read<T>(this.stream, this.group, this.consumer, { count: max, block, signal, rawPayloads: this.options.rawPayloads });
+    const { rawPayloads } = this.options;
+    const r = await this.groups.read<T>(this.stream, this.group, this.consumer, { count: max, block, signal, rawPayloads });
     return r.entries;
   }
 

@@ -109,9 +109,9 @@ export async function rebalance(
 }
 
 /**
- * Evicts every member whose session ran out or that has not read within max_poll_interval_ms (each eviction is a conditional update, so it happens once however
- * many nodes notice), hands back what they held and rebalances when membership or the partition count changed.
- * The caller holds the group lock.
+ * Evicts every member whose session ran out or that has not read within max_poll_interval_ms (each eviction is a
+ * conditional update, so it happens once however many nodes notice), hands back what they held and rebalances
+ * when membership or the partition count changed. The caller holds the group lock.
  */
 export async function refreshGroup(tx: Tx, stream: StreamRecord, groupName: string, now: number): Promise<GroupState> {
   let settings = await ensureSettings(tx, stream.id, groupName, now);
