@@ -233,6 +233,98 @@ for (const backend of await backends()) {
       await rejectsWith(client.queues.info(setup, "nothing-here"), NotFoundError);
     });
 
+    it("membership: groups with members share partitions; join, heartbeat, member reads, leave, seed 003 lag and rebalance", async () => {
+      const s = unique("members");
+      await client.streams.create(s, { partitions: 2 });
+      const created = await client.membership.create(s, "g", { loadBalancingStrategy: "RANGE", sessionTimeout: 30_000 });
+      assert.deepEqual([created.groupName, created.loadBalancingStrategy, created.memberCount], ["g", "RANGE", 0]);
+      const a = await client.membership.join(s, "g", { memberName: "a" });
+      const b = await client.membership.join(s, "g", { memberName: "b" });
+      assert.equal(b.memberCount, 2);
+      const beat = await client.membership.heartbeat(s, "g", a.memberId);
+      assert.deepEqual(beat.assignedPartitions, [0]);
+      assert.deepEqual((await client.membership.heartbeat(s, "g", b.memberId)).assignedPartitions, [1]);
+      await client.streams.appendBatch(s, [0, 1, 0, 1].map((partition, i) => ({ payload: { i }, partition })));
+      const mine = await client.groups.read(s, "g", "ca", { memberId: a.memberId, count: 10 });
+      assert.deepEqual(mine.entries.map((e) => e.partition), [0, 0], "a member reads only its partitions");
+      assert.deepEqual((await client.membership.list(s)).map((g) => g.groupName), ["g"]);
+      assert.deepEqual((await client.membership.get(s, "g")).members.map((m) => m.memberName), ["a", "b"]);
+      const left = await client.membership.leave(s, "g", a.memberId);
+      assert.deepEqual([left.handedBack, left.memberCount], [2, 1]);
+      await rejectsWith(client.membership.heartbeat(s, "g", a.memberId), NotFoundError);
+
+      const { group_id } = await client.membership.createById({ group_name: "bus", stream: s, max_poll_interval_ms: 60_000 });
+      const lag = await client.membership.lag(group_id);
+      assert.deepEqual([lag.group_name, lag.total_lag, lag.stream], ["bus", 4, s]);
+      const rebalanced = await client.membership.rebalance(group_id);
+      assert.equal(rebalanced.group_id, group_id);
+      await client.membership.delete(s, "g");
+      await rejectsWith(client.membership.get(s, "g"), NotFoundError);
+    });
+
+    it("event stores: configure, append (one, a batch, with expected versions), query, get, correct, history, state, snapshot, stats, seed 003", async () => {
+      const setup = unique("shop");
+      const configured = await client.eventStores.configure(setup, "orders", { snapshotEvery: 2 });
+      assert.equal(configured.created, true);
+      const placed = await client.eventStores.append(setup, "orders", {
+        aggregateId: "order-1",
+        aggregateType: "Order",
+        eventType: "OrderPlaced",
+        eventData: { total: 42, lines: 2 },
+        expectedVersion: "no_stream",
+      });
+      assert.equal(placed.version, 1);
+      const more = await client.eventStores.appendBatch(
+        setup,
+        "orders",
+        [
+          { aggregateId: "order-1", eventType: "OrderPaid", eventData: { paid: true } },
+          { aggregateId: "order-1", eventType: "LineRemoved", eventData: { lines: 1 } },
+        ],
+        { expectedVersion: 1 },
+      );
+      assert.deepEqual(more.events.map((e) => e.version), [2, 3]);
+      const stale = await rejectsWith(
+        client.eventStores.append(setup, "orders", { aggregateId: "order-1", eventType: "Late", eventData: {}, expectedVersion: 1 }),
+        ConflictError,
+      );
+      assert.equal(stale.details.currentVersion, 3);
+
+      const page = await client.eventStores.query<{ total?: number }>(setup, "orders", { aggregateId: "order-1" });
+      assert.deepEqual(page.events.map((e) => e.eventType), ["OrderPlaced", "OrderPaid", "LineRemoved"]);
+      assert.equal((await client.eventStores.get(setup, "orders", placed.eventId)).event.eventType, "OrderPlaced");
+      const fixed = await client.eventStores.correct(setup, "orders", placed.eventId, { eventData: { total: 40, lines: 2 }, correctionReason: "discount" });
+      assert.equal(fixed.correctionOf, placed.eventId);
+      const history = await client.eventStores.history(setup, "orders", "order-1");
+      assert.equal(history.aggregateType, "Order");
+      assert.ok(history.events.length >= 3);
+      const state = await client.eventStores.state<{ total: number; lines: number; paid: boolean }>(setup, "orders", "order-1");
+      assert.deepEqual(state.state, { total: 40, lines: 1, paid: true });
+      const first = await client.eventStores.state(setup, "orders", "order-1", { version: 1 });
+      assert.equal(first.currentVersion, 1);
+      const snap = await client.eventStores.snapshot(setup, "orders", "order-1");
+      assert.ok(snap.version >= 3);
+      const stats = await client.eventStores.stats(setup, "orders");
+      assert.equal(stats.stats.aggregateCount, 1);
+
+      const user = unique("User");
+      const appended = await client.eventStores.appendToAggregate({ aggregate_id: "u-1", aggregate_type: user, event_type: "UserCreated", event_data: { name: "Ada" }, expected_version: 0 });
+      assert.equal(appended.version, 1);
+      const rebuilt = await client.eventStores.reconstruct<{ name: string }>({ aggregate_id: "u-1", aggregate_type: user });
+      assert.deepEqual([rebuilt.current_version, rebuilt.state], [1, { name: "Ada" }]);
+    });
+
+    it("events: publishes seed 003's event onto a stream, with its type, key, priority and delivery limit", async () => {
+      const s = unique("bus");
+      const published = await client.events.publish({ event_type: "user.created", aggregate_id: "user-1", payload: { name: "Ada" }, priority: "HIGH", max_retries: 2, stream_id: s });
+      assert.deepEqual([published.stream_id, published.priority], [s, "HIGH"]);
+      const [entry] = await client.streams.range<{ name: string }>(s);
+      assert.deepEqual(
+        [entry?.id, entry?.type, entry?.key, entry?.priority, entry?.headers["runnel-max-deliveries"], entry?.payload],
+        [published.event_id, "user.created", "user-1", "HIGH", "3", { name: "Ada" }],
+      );
+    });
+
     it("maps server errors to the error classes, keeping field and details", async () => {
       const s = unique("err");
       await client.streams.create(s, { partitions: 2 });

@@ -3,8 +3,11 @@ import { BadRequestError } from "../core/errors.js";
 import { ChannelsApi } from "./channels.js";
 import { consume, type ConsumeOptions } from "./consume.js";
 import { DeadLettersApi } from "./dead-letters.js";
+import { EventStoresApi } from "./event-stores.js";
+import { EventsApi } from "./events.js";
 import { GroupsApi } from "./groups.js";
 import { HttpTransport } from "./http.js";
+import { MembershipApi } from "./membership.js";
 import type { Message } from "./message.js";
 import { resolveClientOptions, type RunnelClientOptions } from "./options.js";
 import { Producer, type ProducerOptions } from "./producer.js";
@@ -60,6 +63,12 @@ export class RunnelClient {
   readonly queues: QueuesApi;
   /** Seed 001's broadcast channels. */
   readonly channels: ChannelsApi;
+  /** Kafka-style group membership: join, heartbeat, leave, lag, rebalance. */
+  readonly membership: MembershipApi;
+  /** The bi-temporal event store with event sourcing. */
+  readonly eventStores: EventStoresApi;
+  /** Seed 003's event publishing. */
+  readonly events: EventsApi;
   private readonly http: HttpTransport;
   private readonly windowClient: WindowClient;
 
@@ -76,6 +85,9 @@ export class RunnelClient {
     this.deadLetters = new DeadLettersApi(this.http);
     this.queues = new QueuesApi(this.http);
     this.channels = new ChannelsApi(this.http);
+    this.membership = new MembershipApi(this.http);
+    this.eventStores = new EventStoresApi(this.http);
+    this.events = new EventsApi(this.http);
   }
 
   /**

@@ -90,6 +90,8 @@ export interface GroupReadOptions {
   id?: string;
   /** Do not keep the entries pending (no ack needed). */
   noack?: boolean;
+  /** Read as this member of the group (see `client.membership`): only its assigned partitions. */
+  memberId?: string;
   /**
    * Hand out each payload as a {@link RawJson} of the exact text the server stored (a number such as
    * 12345678901234567890 or 1.50 stays as written); read with `RawJson` as the payload type.

@@ -3,7 +3,7 @@ import { errorFromResponse, isAbortError, unreachable } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
 import { useRawPayloads } from "./raw-payloads.js";
 
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Query values; `undefined` ones are left out. */
 export type Query = Record<string, string | number | boolean | undefined>;

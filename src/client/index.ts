@@ -42,6 +42,29 @@ export {
   type AutoClaimResult,
 } from "./groups.js";
 export { DeadLettersApi, type DeadLetterList, type DeadLetterListOptions, type ReprocessResult } from "./dead-letters.js";
+export {
+  MembershipApi,
+  type AssignmentStrategy,
+  type MemberGroupOptions,
+  type GroupMember,
+  type MemberGroup,
+  type JoinResult,
+  type HeartbeatResult,
+  type BusGroupOptions,
+  type GroupLag,
+} from "./membership.js";
+export {
+  EventStoresApi,
+  type ExpectedVersion,
+  type Instant,
+  type NewStoredEvent,
+  type StoredEvent,
+  type AppendedEvent,
+  type EventQuery,
+  type EventPage,
+  type AggregateState,
+} from "./event-stores.js";
+export { EventsApi, type BusEvent, type PublishedEvent } from "./events.js";
 export { QueuesApi, type QueueMessage, type SendResult, type BatchSendResult, type QueueInfo } from "./queues.js";
 export { ChannelsApi, type BroadcastEvent, type ChannelReply, type ChannelInfo } from "./channels.js";
 
