@@ -314,6 +314,29 @@ for (const backend of await backends()) {
       assert.deepEqual([rebuilt.current_version, rebuilt.state], [1, { name: "Ada" }]);
     });
 
+    it("event stores: subscribe delivers past events from a position, then live ones, with their positions", async () => {
+      const setup = unique("live");
+      await client.eventStores.append(setup, "orders", { aggregateId: "o-1", eventType: "A", eventData: { n: 1 } });
+      await client.eventStores.append(setup, "orders", { aggregateId: "o-2", eventType: "B", eventData: { n: 2 } });
+      const seen: [string, number][] = [];
+      const sub = client.eventStores.subscribe<{ n: number }>(setup, "orders", (e, position) => seen.push([e.eventType, position]), { fromPosition: 1 });
+      try {
+        await until(() => seen.length === 2, "the past events");
+        await client.eventStores.append(setup, "orders", { aggregateId: "o-1", eventType: "C", eventData: { n: 3 } });
+        await until(() => seen.length === 3, "the live event");
+        assert.deepEqual(seen.map(([type]) => type), ["A", "B", "C"]);
+        assert.ok(seen[0]![1] < seen[1]![1] && seen[1]![1] < seen[2]![1], "positions grow");
+        assert.equal(sub.position, seen[2]![1]);
+      } finally {
+        sub.close();
+      }
+      // Without an EventSource (none passed, none global, as in Node 20) subscribing says what is missing.
+      if (!("EventSource" in globalThis)) {
+        const bare = new RunnelClient({ url: server.url });
+        assert.throws(() => bare.eventStores.subscribe("x", "y", () => undefined), BadRequestError);
+      }
+    });
+
     it("events: publishes seed 003's event onto a stream, with its type, key, priority and delivery limit", async () => {
       const s = unique("bus");
       const published = await client.events.publish({ event_type: "user.created", aggregate_id: "user-1", payload: { name: "Ada" }, priority: "HIGH", max_retries: 2, stream_id: s });

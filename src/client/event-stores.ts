@@ -1,5 +1,8 @@
 // The bi-temporal event store over HTTP: seed 000's /api/v1/eventstores/{setupId}/{eventStoreName} routes
 // (append, corrections, queries, aggregates, snapshots, stats) and seed 003's /api/v1/event-sourcing routes.
+import { BadRequestError } from "../core/errors.js";
+import type { EventSourceFetchInitLike, EventSourceLike } from "./environment.js";
+import { errorFromObject } from "./errors.js";
 import { path, type HttpTransport, type Query } from "./http.js";
 
 /**
@@ -146,6 +149,38 @@ export interface AggregateState<T = unknown> {
 }
 
 type Envelope<T> = T & { message: string; eventStoreName: string; setupId: string; timestamp: number };
+
+/**
+ * Where a live subscription starts and what it keeps.
+ *
+ * @example
+ * ```ts
+ * const options: EventSubscribeOptions = { fromPosition: 1, aggregateId: "order-1", onError: (e) => console.warn(e.message) };
+ * ```
+ */
+export interface EventSubscribeOptions {
+  /** The first position to deliver (1 or 0: from the beginning); by default only events appended from now on. */
+  fromPosition?: number;
+  eventType?: string;
+  aggregateId?: string;
+  /** Errors the server reports on the stream, and lost connections (the EventSource then retries by itself). */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * A live subscription to an event store.
+ *
+ * @example
+ * ```ts
+ * const sub: EventSubscription = client.eventStores.subscribe("shop", "orders", (e) => console.log(e.eventType));
+ * sub.close();
+ * ```
+ */
+export interface EventSubscription {
+  /** The position of the last event delivered (0 before any). */
+  readonly position: number;
+  close(): void;
+}
 
 /**
  * The event store; reach it as `client.eventStores`. `setupId` is the namespace, `store` the event store's name.
@@ -312,6 +347,58 @@ export class EventStoresApi {
     aggregateId: string,
   ): Promise<Envelope<{ aggregateId: string; aggregateType: string | null; version: number; createdAt: string }>> {
     return this.http.request("POST", `${this.base(setupId, store)}/aggregates/${encodeURIComponent(aggregateId)}/snapshots`);
+  }
+
+  /**
+   * Follows the event store over Server-Sent Events: past events from `fromPosition`, then each new one as it is
+   * appended. A dropped connection is retried by the EventSource itself, which resumes after the last position
+   * delivered (`Last-Event-ID`), so nothing is skipped or repeated. Needs `EventSource` in the client options
+   * (Node: the `eventsource` package) or a global one.
+   *
+   * @example
+   * ```ts
+   * const sub = client.eventStores.subscribe<{ total: number }>("shop", "orders", (event, position) => {
+   *   console.log(position, event.eventType, event.eventData.total);
+   * }, { fromPosition: 1 });
+   * // later
+   * sub.close();
+   * ```
+   */
+  subscribe<T = unknown>(
+    setupId: string,
+    store: string,
+    handler: (event: StoredEvent<T>, position: number) => void,
+    options: EventSubscribeOptions = {},
+  ): EventSubscription {
+    const { EventSource, fetch, headers } = this.http.options;
+    if (!EventSource) {
+      throw new BadRequestError("subscribing needs an EventSource: pass one in the client options (in Node, from the eventsource package)", {
+        field: "EventSource",
+      });
+    }
+    const { onError, ...filters } = options;
+    const url = this.http.urlOf(`${this.base(setupId, store)}/stream`, filters);
+    const withHeaders = (u: string | URL, init: EventSourceFetchInitLike) =>
+      fetch(String(u), { ...init, headers: { ...init.headers, ...headers } } as RequestInit);
+    const source: EventSourceLike = new EventSource(url, { fetch: withHeaders });
+    let position = 0;
+    source.addEventListener("message", (e) => {
+      const data = typeof e.data === "string" ? (JSON.parse(e.data) as { type?: string; position: number; event: StoredEvent<T> }) : undefined;
+      if (data?.type !== "event") return;
+      position = data.position;
+      handler(data.event, data.position);
+    });
+    source.addEventListener("error", (e) => {
+      if (!onError) return;
+      if (typeof e.data === "string") onError(errorFromObject(JSON.parse(e.data), "RUNNEL_INTERNAL", "the server reported an error"));
+      else onError(new Error(`the event store stream of ${setupId}/${store} was interrupted${e.message ? `: ${e.message}` : ""}`));
+    });
+    return {
+      get position() {
+        return position;
+      },
+      close: () => source.close(),
+    };
   }
 
   /**

@@ -63,6 +63,8 @@ export {
   type EventQuery,
   type EventPage,
   type AggregateState,
+  type EventSubscribeOptions,
+  type EventSubscription,
 } from "./event-stores.js";
 export { EventsApi, type BusEvent, type PublishedEvent } from "./events.js";
 export { QueuesApi, type QueueMessage, type SendResult, type BatchSendResult, type QueueInfo } from "./queues.js";
