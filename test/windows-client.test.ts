@@ -138,6 +138,8 @@ for (const backend of await backends()) {
           min: { "payload.amount": 5 },
           max: { "payload.amount": 100 },
         });
+        const info = await new RunnelClient({ url: server.url }).windowStreamInfo(streamName);
+        assert.deepEqual([info.stream.name, info.ingested, info.late, Object.keys(info.watermarks)], [streamName, 4, 0, ["0"]]);
       } finally {
         console.log = realLog;
       }

@@ -17,7 +17,7 @@ import { StreamsApi } from "./streams.js";
 import { resolveSubscribeOptions, type PushHandler, type SubscribeOptions, type Subscription } from "./subscription.js";
 import { Worker, type MessageHandler, type WorkerOptions } from "./worker.js";
 import { WsSubscription } from "./ws-subscription.js";
-import { attachWindowClient, type StreamBuilder, type StreamConsumer, type WindowClient } from "./windows/index.js";
+import { attachWindowClient, type StreamBuilder, type StreamConsumer, type WindowClient, type WindowStreamInfo } from "./windows/index.js";
 
 /**
  * What `GET /health` answers.
@@ -114,6 +114,18 @@ export class RunnelClient {
    */
   consumer(streamName: string, group: string): StreamConsumer {
     return this.windowClient.consumer(streamName, group);
+  }
+
+  /**
+   * A windowed stream's definition, how many entries it took in and how many came late, its watermarks and groups.
+   *
+   * @example
+   * ```ts
+   * const { ingested, late, watermarks } = await client.windowStreamInfo("chat-per-minute");
+   * ```
+   */
+  windowStreamInfo(name: string): Promise<WindowStreamInfo> {
+    return this.windowClient.info(name);
   }
 
   /**

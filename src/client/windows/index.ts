@@ -19,6 +19,28 @@ export interface WindowClient {
   stream(name: string, namespace?: string): StreamBuilder;
   /** A member of consumer group `group` on windowed stream `streamName`. */
   consumer(streamName: string, group: string): StreamConsumer;
+  /** The definition of windowed stream `name`, its counts, watermarks and groups (`GET /api/v1/stream/{name}`). */
+  info(name: string): Promise<WindowStreamInfo>;
+}
+
+/**
+ * What a windowed stream's info holds.
+ *
+ * @example
+ * ```ts
+ * const info: WindowStreamInfo = await client.windowStreamInfo("chat-per-minute");
+ * console.log(info.ingested, info.late, info.watermarks);
+ * ```
+ */
+export interface WindowStreamInfo {
+  /** The definition, in the names `POST /api/v1/stream/define` takes. */
+  stream: Record<string, unknown> & { name: string; namespace: string };
+  ingested: number;
+  late: number;
+  lateStream: string;
+  /** The greatest event time seen per key (ISO 8601). */
+  watermarks: Record<string, string>;
+  consumerGroups: unknown[];
 }
 
 /**
@@ -34,5 +56,6 @@ export function attachWindowClient(base: WindowClientBase): WindowClient {
   return {
     stream: (name, namespace) => new StreamBuilder(http, name, namespace),
     consumer: (streamName, group) => new StreamConsumer(http, streamName, group),
+    info: (name) => http.call<WindowStreamInfo>("GET", `/api/v1/stream/${encodeURIComponent(name)}`),
   };
 }
