@@ -789,6 +789,21 @@ describe("client SDK: channels, health and local checks", () => {
     assert.equal(bad.field, "type");
   });
 
+  it("channels: subscribe receives what is broadcast while it is subscribed", async () => {
+    const channel = unique("room");
+    const seen: string[] = [];
+    const sub = client.channels.subscribe(channel, (e) => seen.push(`${e.type}:${e.message}`));
+    try {
+      await until(() => seen.length === 1, "the connection event");
+      await client.channels.broadcast({ stream_id: channel, type: "chat", message: "hi" });
+      await until(() => seen.length === 2, "the broadcast");
+      assert.deepEqual(seen.slice(1), ["chat:hi"]);
+      assert.match(seen[0]!, /^connection:/);
+    } finally {
+      sub.close();
+    }
+  });
+
   it("checks options before sending anything", () => {
     assert.throws(() => new RunnelClient({ url: "ftp://x" }), (e: unknown) => e instanceof BadRequestError && e.field === "url");
     // Node 20 has neither a global WebSocket nor EventSource: the client says what to pass.

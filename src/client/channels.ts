@@ -1,4 +1,5 @@
 // Broadcast channels over HTTP (seed 001): broadcast an event, list the channels, control their generators.
+import { openEventSource } from "./event-source.js";
 import { path, type HttpTransport } from "./http.js";
 
 /**
@@ -49,8 +50,25 @@ export interface ChannelInfo {
 }
 
 /**
- * The broadcast channel operations; reach them as `client.channels`. Subscribe with an EventSource on
- * `GET /api/v1/events/stream/{stream_id}`.
+ * One event a channel subscriber receives (the first is `connection`); `timestamp` is in Unix seconds.
+ *
+ * @example
+ * ```ts
+ * const seen: ChannelEvent[] = [];
+ * client.channels.subscribe("system", (e) => seen.push(e));
+ * ```
+ */
+export interface ChannelEvent {
+  id: string;
+  type: string;
+  message: string;
+  data?: Record<string, unknown>;
+  timestamp: number;
+  stream_id: string;
+}
+
+/**
+ * The broadcast channel operations; reach them as `client.channels`.
  *
  * @example
  * ```ts
@@ -98,4 +116,25 @@ export class ChannelsApi {
   generator(streamId: string, action: "start" | "stop" | "pause" | "resume"): Promise<ChannelReply> {
     return this.http.request("POST", `${path`/api/v1/events/stream/${streamId}`}/${action}`);
   }
+
+  /**
+   * Receives a channel's events while subscribed (channels keep nothing: what is broadcast meanwhile is all).
+   * Needs `EventSource` in the client options (Node: the `eventsource` package) or a global one; the
+   * EventSource reconnects by itself.
+   *
+   * @example
+   * ```ts
+   * const sub = client.channels.subscribe("notifications", (e) => console.log(e.type, e.message, e.data));
+   * // later
+   * sub.close();
+   * ```
+   */
+  subscribe(channel: string, handler: (event: ChannelEvent) => void): { close(): void } {
+    const source = openEventSource(this.http, this.http.urlOf(path`/api/v1/events/stream/${channel}`));
+    source.addEventListener("message", (e) => {
+      if (typeof e.data === "string") handler(JSON.parse(e.data) as ChannelEvent);
+    });
+    return { close: () => source.close() };
+  }
 }
+

@@ -1,8 +1,7 @@
 // The bi-temporal event store over HTTP: seed 000's /api/v1/eventstores/{setupId}/{eventStoreName} routes
 // (append, corrections, queries, aggregates, snapshots, stats) and seed 003's /api/v1/event-sourcing routes.
-import { BadRequestError } from "../core/errors.js";
-import type { EventSourceFetchInitLike, EventSourceLike } from "./environment.js";
 import { errorFromObject } from "./errors.js";
+import { openEventSource } from "./event-source.js";
 import { path, type HttpTransport, type Query } from "./http.js";
 
 /**
@@ -370,17 +369,8 @@ export class EventStoresApi {
     handler: (event: StoredEvent<T>, position: number) => void,
     options: EventSubscribeOptions = {},
   ): EventSubscription {
-    const { EventSource, fetch, headers } = this.http.options;
-    if (!EventSource) {
-      throw new BadRequestError("subscribing needs an EventSource: pass one in the client options (in Node, from the eventsource package)", {
-        field: "EventSource",
-      });
-    }
     const { onError, ...filters } = options;
-    const url = this.http.urlOf(`${this.base(setupId, store)}/stream`, filters);
-    const withHeaders = (u: string | URL, init: EventSourceFetchInitLike) =>
-      fetch(String(u), { ...init, headers: { ...init.headers, ...headers } } as RequestInit);
-    const source: EventSourceLike = new EventSource(url, { fetch: withHeaders });
+    const source = openEventSource(this.http, this.http.urlOf(`${this.base(setupId, store)}/stream`, filters));
     let position = 0;
     source.addEventListener("message", (e) => {
       const data = typeof e.data === "string" ? (JSON.parse(e.data) as { type?: string; position: number; event: StoredEvent<T> }) : undefined;

@@ -68,7 +68,7 @@ export {
 } from "./event-stores.js";
 export { EventsApi, type BusEvent, type PublishedEvent } from "./events.js";
 export { QueuesApi, type QueueMessage, type SendResult, type BatchSendResult, type QueueInfo } from "./queues.js";
-export { ChannelsApi, type BroadcastEvent, type ChannelReply, type ChannelInfo } from "./channels.js";
+export { ChannelsApi, type BroadcastEvent, type ChannelEvent, type ChannelReply, type ChannelInfo } from "./channels.js";
 
 export { Producer, DEFAULT_PRODUCER_OPTIONS, type ProducerOptions } from "./producer.js";
 export type { Message } from "./message.js";
