@@ -15,7 +15,14 @@ import { path, type HttpTransport, type Query } from "./http.js";
  */
 export type ExpectedVersion = number | "any" | "no_stream" | "stream_exists";
 
-/** An instant: ISO 8601 text or milliseconds since the epoch. */
+/**
+ * An instant: ISO 8601 text or milliseconds since the epoch.
+ *
+ * @example
+ * ```ts
+ * const validFrom: Instant = "2026-01-15T09:00:00Z";
+ * ```
+ */
 export type Instant = string | number;
 
 /**
