@@ -82,33 +82,34 @@ export class Checkpointer {
   }
 
   private async checkpoint(): Promise<void> {
-    this.hold(1);
-    try {
-      if (this.failed || this.closing) return;
-      await this.runInWorker();
-    } finally {
-      this.hold(-1);
-    }
+    if (!(await this.pass())) return;
     const release = await this.lockWriter();
-    this.hold(1);
     try {
-      if (this.failed || this.closing) return;
-      await this.runInWorker();
+      await this.pass();
     } finally {
-      this.hold(-1);
       release();
     }
   }
 
-  /** One PASSIVE checkpoint on the worker's connection; resolves when it is done (or the worker died). */
-  private runInWorker(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.finished = () => {
-        this.finished = undefined;
-        resolve();
-      };
-      this.worker.postMessage("checkpoint");
-    });
+  /**
+   * One PASSIVE checkpoint on the worker's connection, keeping the process alive meanwhile; false when the
+   * worker is gone or closing, so there is nothing to do.
+   */
+  private async pass(): Promise<boolean> {
+    if (this.failed || this.closing) return false;
+    this.hold(1);
+    try {
+      await new Promise<void>((resolve) => {
+        this.finished = () => {
+          this.finished = undefined;
+          resolve();
+        };
+        this.worker.postMessage("checkpoint");
+      });
+      return true;
+    } finally {
+      this.hold(-1);
+    }
   }
 
   private hold(delta: 1 | -1): void {
