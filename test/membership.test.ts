@@ -68,6 +68,24 @@ for (const backend of await backends()) {
       for (const id of keep) expect(await api.post(`${groups("default", queue)}/${group}/members/${id}/heartbeat`), 200, "heartbeat");
     }
 
+    /**
+     * A seed-003 group on `queue` with one member `a`, subscribed over WebSocket with room for one entry in
+     * flight; answers once that entry arrived, so from then on the subscription waits for an ack that never comes.
+     */
+    async function holdingMember(queue: string, bus: Record<string, unknown>): Promise<{ a: string; msgs: Msg[] }> {
+      expect(await api.post("/api/v1/consumer-groups", bus), 201, "create group (seed 003)");
+      const a = await join(queue, "g", "a");
+      await append(queue, [0, 0]);
+      const msgs: Msg[] = [];
+      const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/ws/queues/default/${queue}`);
+      ws.on("message", (data) => msgs.push(JSON.parse(data.toString()) as Msg));
+      closers.push(() => ws.terminate());
+      await until(() => msgs.find((m) => m.type === "welcome"), "welcome");
+      ws.send(JSON.stringify({ type: "subscribe", consumerGroup: "g", memberId: a, ackMode: "manual", maxInFlight: 1 }));
+      await until(() => msgs.find((m) => m.type === "data"), "the first entry");
+      return { a, msgs };
+    }
+
     let store: StoreOptions;
 
     before(async () => {
@@ -458,16 +476,7 @@ for (const backend of await backends()) {
     it("a WebSocket member waiting on its own acks outlives the session timeout, and is told once it has not read for max_poll_interval_ms", async () => {
       const q = await stream(1);
       const bus = { group_name: "g", stream: q, session_timeout_ms: 30000, max_poll_interval_ms: 60000, auto_offset_reset: "earliest" };
-      expect(await api.post("/api/v1/consumer-groups", bus), 201, "create group (seed 003)");
-      const a = await join(q, "g", "a");
-      await append(q, [0, 0]);
-      const msgs: Msg[] = [];
-      const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/ws/queues/default/${q}`);
-      ws.on("message", (data) => msgs.push(JSON.parse(data.toString()) as Msg));
-      closers.push(() => ws.terminate());
-      await until(() => msgs.find((m) => m.type === "welcome"), "welcome");
-      ws.send(JSON.stringify({ type: "subscribe", consumerGroup: "g", memberId: a, ackMode: "manual", maxInFlight: 1 }));
-      await until(() => msgs.find((m) => m.type === "data"), "the first entry");
+      const { a, msgs } = await holdingMember(q, bus);
 
       // The client never acks its one entry: the subscription stops reading but keeps the member's heartbeat going.
       for (let elapsed = 10_000; elapsed <= 50_000; elapsed += 10_000) {
@@ -488,16 +497,7 @@ for (const backend of await backends()) {
     it("a WebSocket member waiting on its client sends heartbeats in the group's rhythm when that is short", async () => {
       const q = await stream(1);
       const bus = { group_name: "g", stream: q, session_timeout_ms: 300, heartbeat_interval_ms: 100, auto_offset_reset: "earliest" };
-      expect(await api.post("/api/v1/consumer-groups", bus), 201, "create group (seed 003)");
-      const a = await join(q, "g", "a");
-      await append(q, [0, 0]);
-      const msgs: Msg[] = [];
-      const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/ws/queues/default/${q}`);
-      ws.on("message", (data) => msgs.push(JSON.parse(data.toString()) as Msg));
-      closers.push(() => ws.terminate());
-      await until(() => msgs.find((m) => m.type === "welcome"), "welcome");
-      ws.send(JSON.stringify({ type: "subscribe", consumerGroup: "g", memberId: a, ackMode: "manual", maxInFlight: 1 }));
-      await until(() => msgs.find((m) => m.type === "data"), "the first entry");
+      const { a, msgs } = await holdingMember(q, bus);
       for (let elapsed = 200; elapsed <= 1000; elapsed += 200) {
         clock.advance(200);
         const beat = clock.now();
