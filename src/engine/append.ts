@@ -3,8 +3,8 @@ import { BadRequestError, NotFoundError } from "../core/errors.js";
 import { compareIds, nextAppendId, parseAppendId, type StreamId } from "../core/ids.js";
 import { partitionFor } from "../core/partition.js";
 import {
-  DEFAULT_PRIORITY,
   checkDeliveryLimit,
+  DEFAULT_PRIORITY,
   DEFAULT_STREAM_CONFIG,
   MAX_DELIVERIES_HEADER,
   priorityLevel,
@@ -59,7 +59,6 @@ export function checkHeaders(inputs: readonly NewEntry[], field: string): void {
     if (limit !== undefined) checkDeliveryLimit(limit, entryField(field, i, `headers/${MAX_DELIVERIES_HEADER}`));
   }
 }
-
 
 /**
  * Appends `inputs` to a stream (created when missing) as one atomic unit. `field` names the request field

@@ -1,7 +1,6 @@
 // Consumer group rows: the group, its per-(partition, priority) cursors, its deferred entries and consumers.
 import type { StreamId } from "../../core/ids.js";
-import type { ConsumerRecord, CursorRecord, DeferredRecord, DeliveryHistoryItem, GroupRecord } from "../records.js";
-import type { StreamRecord } from "../records.js";
+import type { ConsumerRecord, CursorRecord, DeferredRecord, DeliveryHistoryItem, GroupRecord, StreamRecord } from "../records.js";
 import { forUpdate, type Sql } from "../sql.js";
 import { COLUMNS as STREAM_COLUMNS, toRecord as toStream, type StreamRow } from "./streams.js";
 
@@ -97,8 +96,8 @@ export class GroupQueries {
       [group, namespace, stream],
     );
     if (!row) return undefined;
-    const groupRow = Object.fromEntries(GROUP_COLUMNS.split(", ").map((c) => [c, row[`g_${c}` as keyof PrefixedGroupRow]])) as unknown as GroupRow;
-    return { stream: toStream(row), group: toGroup(groupRow) };
+    const groupRow = Object.fromEntries(GROUP_COLUMNS.split(", ").map((c) => [c, row[`g_${c}` as keyof PrefixedGroupRow]]));
+    return { stream: toStream(row), group: toGroup(groupRow as unknown as GroupRow) };
   }
 
   /** With `lock`, PostgreSQL serialises readers of one group across nodes. EXPLAIN: a primary-key lookup. */
