@@ -83,7 +83,7 @@ export interface ReadOptions {
  * priority). Deleted entries do not count. The group's lag is their sum.
  */
 export async function partitionLagsOf(tx: Tx, stream: StreamRecord, group: GroupRecord): Promise<number[]> {
-  const pending = await tx.members.pendingPerPartition(stream.id, group.name);
+  const pending = await tx.pending.perPartition(stream.id, group.name);
   const deferred = await tx.members.deferredPerPartition(stream.id, group.name);
   const cursors = new Map<string, StreamId>();
   for (const c of await tx.groups.cursors(stream.id, group.name)) cursors.set(`${c.partition}:${c.priority}`, c.id);

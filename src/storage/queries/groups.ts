@@ -136,7 +136,7 @@ export class GroupQueries {
   }
 
   async delete(streamId: number, name: string): Promise<boolean> {
-    for (const table of ["pending", "group_deferred", "group_cursors", "consumers"]) {
+    for (const table of ["pending", "pending_runs", "group_deferred", "group_cursors", "consumers"]) {
       await this.sql.run(`DELETE FROM ${table} WHERE stream_id = ? AND group_name = ?`, [streamId, name]);
     }
     return (await this.sql.run("DELETE FROM consumer_groups WHERE stream_id = ? AND name = ?", [streamId, name])) > 0;
@@ -291,7 +291,8 @@ export class GroupQueries {
     const rows = await this.sql.all<{ name: string; seen_at: number; active_at: number | null; pending: number }>(
       "SELECT c.name, c.seen_at, c.active_at, " +
         "(SELECT COUNT(*) FROM pending p WHERE p.stream_id = c.stream_id AND p.group_name = c.group_name " +
-        "AND p.consumer = c.name) AS pending " +
+        "AND p.consumer = c.name) + (SELECT COALESCE(SUM(r.n), 0) FROM pending_runs r WHERE r.stream_id = c.stream_id " +
+        "AND r.group_name = c.group_name AND r.consumer = c.name) AS pending " +
         "FROM consumers c WHERE c.stream_id = ? AND c.group_name = ? ORDER BY c.name",
       [streamId, name],
     );

@@ -306,16 +306,6 @@ export class MemberQueries {
     await this.sql.run("DELETE FROM group_settings WHERE stream_id = ?", [streamId]);
   }
 
-  /** Pending entries of a group per partition. EXPLAIN: a primary-key prefix scan of the group's PEL. */
-  async pendingPerPartition(streamId: number, groupName: string): Promise<Map<number, number>> {
-    return perPartition(
-      await this.sql.all<{ partition_no: number; n: number }>(
-        "SELECT partition_no, COUNT(*) AS n FROM pending WHERE stream_id = ? AND group_name = ? GROUP BY partition_no",
-        [streamId, groupName],
-      ),
-    );
-  }
-
   /** Deferred (delayed or handed back) entries of a group per partition. */
   async deferredPerPartition(streamId: number, groupName: string): Promise<Map<number, number>> {
     return perPartition(

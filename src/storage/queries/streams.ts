@@ -141,7 +141,7 @@ export class StreamQueries {
   }
 
   async delete(id: number): Promise<void> {
-    for (const table of ["pending", "group_deferred", "group_cursors", "consumers"]) {
+    for (const table of ["pending", "pending_runs", "group_deferred", "group_cursors", "consumers"]) {
       await this.sql.run(`DELETE FROM ${table} WHERE stream_id = ?`, [id]);
     }
     await this.sql.run("DELETE FROM consumer_groups WHERE stream_id = ?", [id]);
