@@ -81,8 +81,9 @@ function runRecords(run: RunRow, items: readonly string[] = run.ids.split(",")):
   });
 }
 
-function runHolds(run: RunRow, id: StreamId): boolean {
-  return run.ids.split(",").some((item) => itemKey(item) === keyOf(id));
+/** Whether a run holds any of the ids in `keys`. */
+function runHoldsAny(run: RunRow, keys: ReadonlySet<string>): boolean {
+  return run.ids.split(",").some((item) => keys.has(itemKey(item)));
 }
 
 function bounds(recs: readonly { id: StreamId }[]): [StreamId, StreamId] {
@@ -129,9 +130,10 @@ export class PendingQueries {
 
   async add(streamId: number, group: string, rec: PendingRecord): Promise<void> {
     const runs = await this.runsBetween(streamId, group, rec.id, rec.id);
+    const key = new Set([keyOf(rec.id)]);
     await this.explode(
       group,
-      runs.filter((run) => runHolds(run, rec.id)),
+      runs.filter((run) => runHoldsAny(run, key)),
     );
     await this.insertRows(streamId, group, [rec]);
   }
@@ -161,7 +163,7 @@ export class PendingQueries {
     ]);
     const keys = new Set(recs.map((r) => keyOf(r.id)));
     const runs = found.filter((r) => r.ids !== null);
-    const holding = runs.filter((run) => run.ids.split(",").some((item) => keys.has(itemKey(item))));
+    const holding = runs.filter((run) => runHoldsAny(run, keys));
     const rowsHit =
       found.length - runs.length >= ROWS_CHECKED ||
       found.some((r) => r.ids === null && keys.has(`${r.last_ms}-${r.last_seq}`));
