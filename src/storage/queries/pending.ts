@@ -356,40 +356,50 @@ export class PendingQueries {
       await this.sql.all<PendingRow>(`SELECT ${COLUMNS} FROM pending${index} WHERE ${where} ORDER BY ms, seq LIMIT ?`, params)
     ).map(toPending);
     if (runs.length === 0) return rows;
+    // On PostgreSQL a run turned into rows between the two statements shows in both: the rows win.
+    const listed = new Set(rows.map((r) => keyOf(r.id)));
     for (const run of runs) {
       for (const rec of runRecords(run)) {
-        if (compareIds(rec.id, filter.start) >= 0 && compareIds(rec.id, filter.end) <= 0) rows.push(rec);
+        const inRange = compareIds(rec.id, filter.start) >= 0 && compareIds(rec.id, filter.end) <= 0;
+        if (inRange && !listed.has(keyOf(rec.id))) rows.push(rec);
       }
     }
     return rows.sort((a, b) => compareIds(a.id, b.id)).slice(0, filter.count);
   }
 
+  /**
+   * XPENDING's summary. On PostgreSQL a read's statements may each see a later moment (reads run outside a
+   * transaction), so the figures are taken from as few statements as possible and an empty answer is allowed
+   * for any of them.
+   */
   async summary(streamId: number, group: string) {
-    const count = await this.countForGroup(streamId, group);
-    if (count === 0) return { count, smallest: null, largest: null, consumers: [] };
-    const ends = await this.sql.all<{ ms: number; seq: number }>(
-      "SELECT * FROM (SELECT ms, seq FROM pending WHERE stream_id = ? AND group_name = ? ORDER BY ms, seq LIMIT 1) AS a " +
-        "UNION ALL SELECT * FROM (SELECT ms, seq FROM pending WHERE stream_id = ? AND group_name = ? ORDER BY ms DESC, seq DESC LIMIT 1) AS b",
-      [streamId, group, streamId, group],
-    );
-    const runs = await this.sql.all<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM pending_runs WHERE stream_id = ? AND group_name = ?`,
-      [streamId, group],
-    );
-    const ids: StreamId[] = ends.map((e) => ({ ms: Number(e.ms), seq: Number(e.seq) }));
-    for (const run of runs) ids.push({ ms: run.first_ms, seq: run.first_seq }, { ms: run.last_ms, seq: run.last_seq });
-    ids.sort(compareIds);
     const perConsumer = new Map<string, number>();
     const consumerRows = await this.sql.all<{ consumer: string; n: number }>(
       "SELECT consumer, COUNT(*) AS n FROM pending WHERE stream_id = ? AND group_name = ? GROUP BY consumer",
       [streamId, group],
     );
     for (const c of consumerRows) perConsumer.set(c.consumer, Number(c.n));
+    const runs = await this.sql.all<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM pending_runs WHERE stream_id = ? AND group_name = ?`,
+      [streamId, group],
+    );
     for (const run of runs) perConsumer.set(run.consumer, (perConsumer.get(run.consumer) ?? 0) + run.ids.split(",").length);
+    let count = 0;
+    for (const n of perConsumer.values()) count += n;
+    if (count === 0) return { count, smallest: null, largest: null, consumers: [] };
+    const ids = (
+      await this.sql.all<{ ms: number; seq: number }>(
+        "SELECT * FROM (SELECT ms, seq FROM pending WHERE stream_id = ? AND group_name = ? ORDER BY ms, seq LIMIT 1) AS a " +
+          "UNION ALL SELECT * FROM (SELECT ms, seq FROM pending WHERE stream_id = ? AND group_name = ? ORDER BY ms DESC, seq DESC LIMIT 1) AS b",
+        [streamId, group, streamId, group],
+      )
+    ).map((e): StreamId => ({ ms: Number(e.ms), seq: Number(e.seq) }));
+    for (const run of runs) ids.push({ ms: run.first_ms, seq: run.first_seq }, { ms: run.last_ms, seq: run.last_seq });
+    ids.sort(compareIds);
     return {
       count,
-      smallest: ids[0]!,
-      largest: ids[ids.length - 1]!,
+      smallest: ids[0] ?? null,
+      largest: ids[ids.length - 1] ?? null,
       consumers: [...perConsumer]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([name, pending]) => ({ name, pending })),
