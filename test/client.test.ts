@@ -3,7 +3,7 @@
 // that reconnect across a server restart without a gap.
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
 import type { RunningServer } from "../src/api/server.js";
@@ -45,6 +45,14 @@ function ascending(ids: string[]): boolean {
   return ids.every((id, i) => i === 0 || compareIds(parseId(ids[i - 1]!), parseId(id)) < 0);
 }
 
+/** Workers and subscriptions a test started: stopped after it, so a failing test cannot leave them retrying. */
+const running: (() => unknown)[] = [];
+
+function stopAfterTest<T extends { stop(): Promise<void> } | { close(): unknown }>(started: T): T {
+  running.push(() => ("stop" in started ? started.stop() : started.close()));
+  return started;
+}
+
 function sdk(url: string, fetch?: FetchFunction): RunnelClient {
   return new RunnelClient({ url, WebSocket, EventSource, ...(fetch ? { fetch } : {}) });
 }
@@ -53,6 +61,9 @@ for (const backend of await backends()) {
   describe(`client SDK (${backend.name})`, () => {
     let server: RunningServer;
     let client: RunnelClient;
+    afterEach(async () => {
+      await Promise.allSettled(running.splice(0).map(async (stop) => stop()));
+    });
     before(async () => {
       server = await startTestServer(await backend.fresh());
       client = sdk(server.url);
@@ -536,7 +547,7 @@ for (const backend of await backends()) {
       const handled: string[] = [];
       let running = 0;
       let most = 0;
-      const worker = client.worker<{ n: number }>(
+      const worker = stopAfterTest(client.worker<{ n: number }>(
         s,
         "g",
         "w1",
@@ -548,7 +559,7 @@ for (const backend of await backends()) {
           running--;
         },
         { concurrency: 4, startId: "0" },
-      );
+      ));
       await until(() => worker.processed === 40, "40 processed");
       await worker.stop();
       assert.equal(most, 4);
@@ -558,12 +569,35 @@ for (const backend of await backends()) {
       assert.deepEqual([info.pending, info.lag], [0, 0]);
     });
 
+    it("worker: acks of handlers that finish while an ack is on its way share the next request", async () => {
+      const s = unique("acks");
+      await client.streams.appendBatch(s, Array.from({ length: 64 }, (_, n) => ({ payload: { n } })));
+      const ackBodies: string[][] = [];
+      const counting: FetchFunction = async (url, init) => {
+        if (String(url).endsWith("/ack")) ackBodies.push((JSON.parse(String(init?.body)) as { ids: string[] }).ids);
+        return fetch(url, init);
+      };
+      const worker = stopAfterTest(sdk(server.url, counting).worker(s, "g", "w1", () => sleep(1), { concurrency: 16, startId: "0" }));
+      await until(() => worker.processed === 64, "64 processed");
+      await worker.stop();
+      const acked = ackBodies.flat();
+      assert.equal(acked.length, 64, "every message acked once");
+      assert.equal(new Set(acked).size, 64);
+      assert.ok(ackBodies.length < 64, `${ackBodies.length} ack requests for 64 messages`);
+      assert.ok(
+        ackBodies.some((ids) => ids.length > 1),
+        "some request carried several acks",
+      );
+      const info = await client.groups.info(s, "g");
+      assert.deepEqual([info.pending, info.lag], [0, 0]);
+    });
+
     it("worker: a handler that throws gets the message again (nack), and succeeds on redelivery", async () => {
       const s = unique("flaky");
       await client.streams.appendBatch(s, [0, 1, 2, 3, 4, 5].map((n) => ({ payload: { n } })));
       const done = new Map<number, number>();
       const errors: unknown[] = [];
-      const worker = client.worker<{ n: number }>(
+      const worker = stopAfterTest(client.worker<{ n: number }>(
         s,
         "g",
         "w1",
@@ -572,7 +606,7 @@ for (const backend of await backends()) {
           done.set(m.payload.n, m.deliveryCount);
         },
         { concurrency: 2, startId: "0", onError: (e) => errors.push(e) },
-      );
+      ));
       await until(() => done.size === 6, "all six handled");
       await worker.stop();
       assert.deepEqual([...done.entries()].sort(([a], [b]) => a - b), [[0, 2], [1, 1], [2, 2], [3, 1], [4, 2], [5, 1]]);
@@ -587,7 +621,7 @@ for (const backend of await backends()) {
       let open!: () => void;
       const gate = new Promise<void>((resolve) => (open = resolve));
       const finished: number[] = [];
-      const worker = client.worker<{ n: number }>(
+      const worker = stopAfterTest(client.worker<{ n: number }>(
         s,
         "g",
         "w1",
@@ -596,7 +630,7 @@ for (const backend of await backends()) {
           finished.push(m.payload.n);
         },
         { concurrency: 3, startId: "0" },
-      );
+      ));
       await until(() => worker.running === 3, "three handlers running");
       let stopped = false;
       const stopping = worker.stop().then(() => (stopped = true));
@@ -621,11 +655,11 @@ for (const backend of await backends()) {
       assert.equal(crashed.entries.length, 4);
 
       const handled: Message<unknown>[] = [];
-      const worker = client.worker(s, "g", "rescuer", (m) => void handled.push(m), {
+      const worker = stopAfterTest(client.worker(s, "g", "rescuer", (m) => void handled.push(m), {
         concurrency: 2,
         autoClaimIdleMs: 300,
         autoClaimIntervalMs: 100,
-      });
+      }));
       await until(() => worker.processed === 4, "the crashed consumer's entries processed");
       await worker.stop();
       assert.deepEqual(handled.map((m) => m.id).sort(), [...ids].sort());
@@ -638,12 +672,12 @@ for (const backend of await backends()) {
       it(`subscribe over ${transport}: a broadcast subscription with filters and batches`, async () => {
         const s = unique("push");
         const got: PushMessage<{ n: number }>[] = [];
-        const sub = client.subscribe<{ n: number }>(
+        const sub = stopAfterTest(client.subscribe<{ n: number }>(
           "default",
           s,
           { transport, filters: { messageType: "keep", headers: { region: "EU" } }, batchSize: 2, maxWaitTime: transport === "sse" ? 1000 : 50 },
           (m) => void got.push(m),
-        );
+        ));
         await sub.ready;
         assert.equal(sub.state, "open");
         const kept: string[] = [];
@@ -673,7 +707,7 @@ for (const backend of await backends()) {
           got.push(m);
           if (transport === "ws") assert.equal(await m.ack!(), true);
         };
-        const subs = [client.subscribe("default", s, options, onMessage), client.subscribe("default", s, options, onMessage)];
+        const subs = [1, 2].map(() => stopAfterTest(client.subscribe("default", s, options, onMessage)));
         await Promise.all(subs.map((x) => x.ready));
         const ids = (await client.streams.appendBatch(s, Array.from({ length: 10 }, (_, n) => ({ payload: { n } })))).map((r) => r.id);
         await until(() => got.length === 10, "ten group deliveries");

@@ -1,5 +1,6 @@
 // `client.worker(...)`: runs a handler over a group's entries with a concurrency limit, acking, nacking and auto-claiming.
 import { BadRequestError, NotFoundError } from "../core/errors.js";
+import { AckBatcher } from "./ack-batcher.js";
 import { Backoff, sleep } from "./backoff.js";
 import { GroupReader, resolveGroupReadingOptions, type GroupReadingOptions } from "./group-reader.js";
 import type { GroupsApi } from "./groups.js";
@@ -77,6 +78,8 @@ export class Worker<T = unknown> {
   private readonly nackDelayMs: number;
   private readonly leaveOnStop: boolean;
   private readonly stopper = new AbortController();
+  /** The acks of handlers that resolved: those finishing while one is on its way share the next request. */
+  private readonly acks: AckBatcher;
   /** Messages being handled or settled; their number is what `concurrency` limits. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Ids whose handler is running now. */
@@ -97,6 +100,7 @@ export class Worker<T = unknown> {
   ) {
     ({ concurrency: this.concurrency, nackDelayMs: this.nackDelayMs, leaveOnStop: this.leaveOnStop } = resolveWorkerOptions(options));
     this.reader = new GroupReader<T>(groups, stream, group, consumer, resolveGroupReadingOptions(options));
+    this.acks = new AckBatcher((ids) => groups.ack(stream, group, ids));
     this.loop = this.run();
   }
 
@@ -213,7 +217,11 @@ export class Worker<T = unknown> {
         this.handling.delete(message.id);
       }
       try {
-        if (!message.settled) await (ok ? message.ack() : message.nack(this.nackDelayMs));
+        // Unless the handler acked or nacked it itself.
+        if (!message.settled && ok) {
+          message.markAcked();
+          await this.acks.ack(message.id);
+        } else if (!message.settled) await message.nack(this.nackDelayMs);
         if (ok) this.counts.processed++;
       } catch (error) {
         // Unsettled, the entry stays pending and comes back through auto-claim or own-pending recovery.
