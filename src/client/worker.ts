@@ -82,7 +82,9 @@ export class Worker<T = unknown> {
   private readonly acks: AckBatcher;
   /** Messages being handled or settled; their number is what `concurrency` limits. */
   private readonly inFlight = new Set<Promise<void>>();
-  /** Ids whose handler is running now. */
+  /** Acks sent in the background, answered or not yet. */
+  private readonly acking = new Set<Promise<void>>();
+  /** Ids whose handler is running now, or whose ack is not answered yet. */
   private readonly handling = new Set<string>();
   private slotFreed: (() => void) | undefined;
   private readonly loop: Promise<void>;
@@ -155,6 +157,7 @@ export class Worker<T = unknown> {
       this.slotFreed?.();
       await this.loop;
       await Promise.all([...this.inFlight]);
+      await Promise.all([...this.acking]);
       if (this.leaveOnStop) {
         await this.groups.deleteConsumer(this.stream, this.group, this.consumer).catch((error: unknown) => this.report(error));
       }
@@ -213,19 +216,22 @@ export class Worker<T = unknown> {
         ok = false;
         this.counts.failed++;
         this.report(error, message as Message<unknown>);
-      } finally {
-        this.handling.delete(message.id);
+      }
+      // Unless the handler acked or nacked it itself.
+      if (!message.settled && ok) {
+        // The slot is free once the handler is done: the ack goes out with others while the next entries are read.
+        message.markAcked();
+        this.ackLater(message);
+        return;
       }
       try {
-        // Unless the handler acked or nacked it itself.
-        if (!message.settled && ok) {
-          message.markAcked();
-          await this.acks.ack(message.id);
-        } else if (!message.settled) await message.nack(this.nackDelayMs);
+        if (!message.settled) await message.nack(this.nackDelayMs);
         if (ok) this.counts.processed++;
       } catch (error) {
         // Unsettled, the entry stays pending and comes back through auto-claim or own-pending recovery.
         this.report(error, message as Message<unknown>);
+      } finally {
+        this.handling.delete(message.id);
       }
     })().finally(() => {
       this.inFlight.delete(done);
@@ -234,5 +240,21 @@ export class Worker<T = unknown> {
       wake?.();
     });
     this.inFlight.add(done);
+  }
+
+  /** Acks a handled message in the background; until the ack is answered, a claim cannot hand it out here again. */
+  private ackLater(message: GroupMessage<T>): void {
+    const acked = this.acks
+      .ack(message.id)
+      .then(
+        () => void this.counts.processed++,
+        // Unacked, the entry stays pending and comes back through auto-claim or own-pending recovery.
+        (error: unknown) => this.report(error, message as Message<unknown>),
+      )
+      .finally(() => {
+        this.handling.delete(message.id);
+        this.acking.delete(acked);
+      });
+    this.acking.add(acked);
   }
 }
