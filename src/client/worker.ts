@@ -80,7 +80,7 @@ export class Worker<T = unknown> {
   private readonly stopper = new AbortController();
   /** The acks of handlers that resolved: those finishing while one is on its way share the next request. */
   private readonly acks: AckBatcher;
-  /** Messages being handled or settled; their number is what `concurrency` limits. */
+  /** Messages being handled (or nacked after a failure); their number is what `concurrency` limits. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Acks sent in the background, answered or not yet. */
   private readonly acking = new Set<Promise<void>>();

@@ -86,6 +86,11 @@ function runHoldsAny(run: RunRow, keys: ReadonlySet<string>): boolean {
   return run.ids.split(",").some((item) => keys.has(itemKey(item)));
 }
 
+/** Runs in the order of their keys: two transactions deleting the same runs lock them in one order (no deadlock). */
+function inKeyOrder(runs: readonly RunRow[]): RunRow[] {
+  return [...runs].sort((a, b) => a.last_ms - b.last_ms || a.last_seq - b.last_seq);
+}
+
 function bounds(recs: readonly { id: StreamId }[]): [StreamId, StreamId] {
   let min = recs[0]!.id;
   let max = min;
@@ -247,7 +252,7 @@ export class PendingQueries {
 
   /** Moves runs' entries into `pending`, a row each. */
   private async explode(group: string, runs: readonly RunRow[]): Promise<void> {
-    for (const run of runs) {
+    for (const run of inKeyOrder(runs)) {
       if (await this.dropRun(group, run)) await this.insertRows(run.stream_id, group, runRecords(run));
     }
   }
@@ -258,7 +263,7 @@ export class PendingQueries {
    */
   private async takeFromRuns(group: string, runs: readonly RunRow[], keys: Set<string>): Promise<number> {
     let n = 0;
-    for (const run of runs) {
+    for (const run of inKeyOrder(runs)) {
       const items = run.ids.split(",");
       const kept = items.filter((item) => !keys.has(itemKey(item)));
       if (kept.length === items.length || !(await this.dropRun(group, run))) continue;
