@@ -1,7 +1,8 @@
 // The pending entries list keeps a group read's fresh deliveries as one run and single entries as rows. Whatever
 // mix of the two a group holds, it must answer as one list: a model kept by hand says, after every step of random
 // reads, acks, claims, re-reads and hand-backs on a stream of two partitions, what XPENDING (summary and detail),
-// the consumers' counts, the group's lag and each read must show.
+// the consumers' counts, the group's lag and each read must show. Consumers on two nodes doing all of it at once
+// must end with every entry acknowledged.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { compareIds, formatId, MIN_ID, type StreamId } from "../src/core/ids.js";
