@@ -32,6 +32,18 @@ function random(seed: number): (n: number) => number {
 
 const ids = (list: { id: StreamId }[]) => list.map((e) => formatId(e.id));
 
+/** Appends `n` entries to a new stream and hands them all to consumer `a` of group `g` in one read (one run). */
+async function deliveredAsOneRead(engine: Engine, stream: string, n: number) {
+  const appended = await engine.streams.append(
+    "default",
+    stream,
+    Array.from({ length: n }, (_, i) => ({ payload: `{"i":${i}}` })),
+  );
+  await engine.groups.create("default", stream, "g", "0", false);
+  assert.equal((await engine.groups.read("default", stream, "g", "a", { count: n })).length, n);
+  return appended;
+}
+
 for (const backend of await backends()) {
   describe(`pending entries in runs and rows (${backend.name})`, () => {
     after(() => backend.cleanup());
@@ -235,13 +247,7 @@ for (const backend of await backends()) {
     it("gives a run's entries to the new reader when the group is moved back over them, once each", async () => {
       const engine = new Engine(await createStore(await backend.fresh()));
       try {
-        const appended = await engine.streams.append(
-          "default",
-          "t",
-          Array.from({ length: 10 }, (_, i) => ({ payload: `{"i":${i}}` })),
-        );
-        await engine.groups.create("default", "t", "g", "0", false);
-        assert.equal((await engine.groups.read("default", "t", "g", "a", { count: 10 })).length, 10);
+        const appended = await deliveredAsOneRead(engine, "t", 10);
         await engine.groups.setId("default", "t", "g", "0");
         const again = await engine.groups.read("default", "t", "g", "b", { count: 4 });
         assert.deepEqual(ids(again), ids(appended.slice(0, 4)));
@@ -266,13 +272,7 @@ for (const backend of await backends()) {
     it("keeps what a partial ack of a run leaves, with its consumer and delivery time", async () => {
       const engine = new Engine(await createStore(await backend.fresh()));
       try {
-        const appended = await engine.streams.append(
-          "default",
-          "u",
-          Array.from({ length: 6 }, (_, i) => ({ payload: `{"i":${i}}` })),
-        );
-        await engine.groups.create("default", "u", "g", "0", false);
-        await engine.groups.read("default", "u", "g", "a", { count: 6 });
+        const appended = await deliveredAsOneRead(engine, "u", 6);
         assert.equal(await engine.groups.ack("default", "u", "g", [appended[1]!.id, appended[4]!.id]), 2);
         assert.equal(await engine.groups.ack("default", "u", "g", [appended[1]!.id]), 0, "acked once only");
         const left = await engine.groups.pending("default", "u", "g", { count: 10 });
