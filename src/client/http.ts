@@ -32,6 +32,19 @@ export function queryString(query: Query | undefined): string {
   return text ? `?${text}` : "";
 }
 
+/**
+ * A signal of one request's own that aborts with `parent`. Node's fetch leaves its listener on the signal it is
+ * given until the request is garbage-collected, so a worker passing its long-lived stop signal to every read
+ * piled up thousands of them (MaxListenersExceededWarning); this one listener is removed when the request ends.
+ */
+function linkedSignal(parent: AbortSignal): { signal: AbortSignal; unlink: () => void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort(parent.reason);
+  if (parent.aborted) abort();
+  else parent.addEventListener("abort", abort, { once: true });
+  return { signal: controller.signal, unlink: () => parent.removeEventListener("abort", abort) };
+}
+
 export class HttpTransport {
   constructor(readonly options: ResolvedClientOptions) {}
 
@@ -52,7 +65,8 @@ export class HttpTransport {
       headers["content-type"] = "application/json";
       init.body = options.json ?? JSON.stringify(options.body);
     }
-    if (options.signal) init.signal = options.signal;
+    const link = options.signal && linkedSignal(options.signal);
+    if (link) init.signal = link.signal;
     let res: Response;
     let text: string;
     try {
@@ -61,6 +75,8 @@ export class HttpTransport {
     } catch (error) {
       if (isAbortError(error) || options.signal?.aborted) throw error;
       throw unreachable(url, error);
+    } finally {
+      link?.unlink();
     }
     if (!res.ok) throw errorFromResponse(method, url, res.status, text);
     if (!text) return undefined as T;
