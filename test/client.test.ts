@@ -2,6 +2,7 @@
 // the batching producer, consume, worker (concurrency, nack, graceful stop, auto-claim), and WS/SSE subscriptions
 // that reconnect across a server restart without a gap.
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, afterEach, before, describe, it } from "node:test";
 import { EventSource } from "eventsource";
@@ -592,6 +593,78 @@ for (const backend of await backends()) {
       assert.deepEqual([info.pending, info.lag], [0, 0]);
     });
 
+    it("worker: prefetch reads ahead in few requests and hands entries out in order", async () => {
+      const s = unique("prefetch");
+      const ids = (await client.streams.appendBatch(s, Array.from({ length: 60 }, (_, n) => ({ payload: { n } })))).map((r) => r.id);
+      const reads: number[] = [];
+      const counting: FetchFunction = async (url, init) => {
+        const res = await fetch(url, init);
+        if (String(url).includes("/consumer/w1") && init?.method === "GET") {
+          const text = await res.clone().text();
+          reads.push((JSON.parse(text) as { entries: unknown[] }).entries.length);
+        }
+        return res;
+      };
+      const handled: string[] = [];
+      const worker = stopAfterTest(sdk(server.url, counting).worker(s, "g", "w1", (m) => void handled.push(m.id), {
+        concurrency: 1,
+        prefetch: 20,
+        startId: "0",
+        recoverPending: false,
+      }));
+      await until(() => worker.processed === 60, "60 processed");
+      await worker.stop();
+      assert.deepEqual(handled, ids, "one handler at a time takes them oldest first, each once");
+      assert.equal(reads[0], 21, "the first read fills the handler and the read-ahead");
+      assert.ok(reads.filter((n) => n > 0).length <= 8, `read sizes ${reads.join(",")}`);
+      assert.ok(reads.every((n) => n <= 21), `never more than concurrency + prefetch: ${reads.join(",")}`);
+      const info = await client.groups.info(s, "g");
+      assert.deepEqual([info.pending, info.lag], [0, 0]);
+    });
+
+    it("worker: stop() gives the entries it read ahead back, and another worker handles each of them once", async () => {
+      const s = unique("giveback");
+      const ids = (await client.streams.appendBatch(s, Array.from({ length: 10 }, (_, n) => ({ payload: { n } })))).map((r) => r.id);
+      await client.groups.create(s, "g", { startId: "0" });
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const first: Message<unknown>[] = [];
+      const w1 = stopAfterTest(client.worker(s, "g", "w1", async (m) => {
+        first.push(m);
+        await gate;
+      }, { concurrency: 1, prefetch: 5, startId: "0", leaveOnStop: false }));
+      let stopping: Promise<void> | undefined;
+      try {
+        await until(async () => (await client.groups.pending(s, "g")).count === 6, "one running, five held");
+        assert.equal(w1.running, 1);
+        stopping = w1.stop();
+      } finally {
+        open(); // also when an assertion failed, so the handler ends and the worker can stop
+      }
+      await stopping;
+      assert.deepEqual(first.map((m) => m.id), [ids[0]], "no held entry started after stop");
+      assert.equal((await client.groups.pending(s, "g")).count, 0, "the held entries were given back");
+
+      const second: Message<unknown>[] = [];
+      const w2 = stopAfterTest(client.worker(s, "g", "w2", (m) => void second.push(m), { concurrency: 2 }));
+      await until(() => w2.processed === 9, "the other nine handled");
+      await w2.stop();
+      assert.deepEqual(second.map((m) => m.id).sort(), ids.slice(1).sort());
+      assert.deepEqual(
+        second.map((m) => m.deliveryCount),
+        second.map((m) => (ids.indexOf(m.id) <= 5 ? 2 : 1)),
+        "the given-back entries count their first delivery",
+      );
+    });
+
+    it("a long-lived signal passed to many requests keeps no listeners from them", async () => {
+      const s = unique("signal");
+      await client.groups.create(s, "g", { startId: "0", mkStream: true });
+      const controller = new AbortController();
+      for (let i = 0; i < 30; i++) await client.groups.read(s, "g", "c", { count: 1, block: 1, signal: controller.signal });
+      assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+    });
+
     it("worker: a handler that throws gets the message again (nack), and succeeds on redelivery", async () => {
       const s = unique("flaky");
       await client.streams.appendBatch(s, [0, 1, 2, 3, 4, 5].map((n) => ({ payload: { n } })));
@@ -851,6 +924,7 @@ describe("client SDK: channels, health and local checks", () => {
     assert.throws(() => client.subscribe("default", "s", { batchSize: 0 }, () => undefined), (e: unknown) => e instanceof BadRequestError && e.field === "batchSize");
     assert.throws(() => client.producer("s", { maxBatch: 0 }), (e: unknown) => e instanceof BadRequestError && e.field === "maxBatch");
     assert.throws(() => client.worker("s", "g", "c", () => undefined, { concurrency: 0 }), (e: unknown) => e instanceof BadRequestError && e.field === "concurrency");
+    assert.throws(() => client.worker("s", "g", "c", () => undefined, { prefetch: -1 }), (e: unknown) => e instanceof BadRequestError && e.field === "prefetch");
     assert.throws(() => client.consume("s", "g", "c", { count: 0 }), (e: unknown) => e instanceof BadRequestError && e.field === "count");
   });
 });

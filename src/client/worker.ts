@@ -24,12 +24,19 @@ export type MessageHandler<T> = (message: Message<T>) => unknown;
  *
  * @example
  * ```ts
- * const options: WorkerOptions = { concurrency: 8, autoClaimIdleMs: 60_000, nackDelayMs: 1000, onError: console.error };
+ * const options: WorkerOptions = { concurrency: 8, prefetch: 100, autoClaimIdleMs: 60_000, nackDelayMs: 1000, onError: console.error };
  * ```
  */
 export interface WorkerOptions extends GroupReadingOptions {
   /** Handlers running at once (default 1). */
   concurrency?: number;
+  /**
+   * Entries read ahead and held until a handler is free (default: as many as `concurrency`; 0 reads only for
+   * free handlers). A read happens once half of them are taken, so quick handlers are not left waiting for the
+   * server; more of them means fewer, larger reads. Held entries are already delivered to this consumer:
+   * their pending time, which other consumers' auto-claim measures, runs while they wait.
+   */
+  prefetch?: number;
   /** How long a failed message waits before it is delivered again, in ms (default 0). */
   nackDelayMs?: number;
   /** On `stop()`, remove the consumer from the group so anything it still holds goes back at once (default true). */
@@ -48,16 +55,27 @@ export interface WorkerOptions extends GroupReadingOptions {
  */
 export const DEFAULT_WORKER_OPTIONS = Object.freeze({ concurrency: 1, nackDelayMs: 0, leaveOnStop: true });
 
-export function resolveWorkerOptions(options: WorkerOptions = {}): { concurrency: number; nackDelayMs: number; leaveOnStop: boolean } {
+interface ResolvedWorkerOptions {
+  concurrency: number;
+  prefetch: number;
+  nackDelayMs: number;
+  leaveOnStop: boolean;
+}
+
+export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorkerOptions {
   const concurrency = options.concurrency ?? DEFAULT_WORKER_OPTIONS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
     throw new BadRequestError("concurrency must be an integer from 1 to 10000", { field: "concurrency" });
+  }
+  const prefetch = options.prefetch ?? concurrency;
+  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 10_000) {
+    throw new BadRequestError("prefetch must be an integer from 0 to 10000", { field: "prefetch" });
   }
   const nackDelayMs = options.nackDelayMs ?? DEFAULT_WORKER_OPTIONS.nackDelayMs;
   if (!Number.isInteger(nackDelayMs) || nackDelayMs < 0) {
     throw new BadRequestError("nackDelayMs must be an integer of at least 0", { field: "nackDelayMs" });
   }
-  return { concurrency, nackDelayMs, leaveOnStop: options.leaveOnStop ?? DEFAULT_WORKER_OPTIONS.leaveOnStop };
+  return { concurrency, prefetch, nackDelayMs, leaveOnStop: options.leaveOnStop ?? DEFAULT_WORKER_OPTIONS.leaveOnStop };
 }
 
 /**
@@ -75,6 +93,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): { concurrency
 export class Worker<T = unknown> {
   private readonly reader: GroupReader<T>;
   private readonly concurrency: number;
+  private readonly prefetch: number;
   private readonly nackDelayMs: number;
   private readonly leaveOnStop: boolean;
   private readonly stopper = new AbortController();
@@ -82,10 +101,13 @@ export class Worker<T = unknown> {
   private readonly acks: AckBatcher;
   /** Messages being handled (or nacked after a failure); their number is what `concurrency` limits. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Messages read ahead, oldest first, waiting for a free handler; their number is what `prefetch` limits. */
+  private readonly held: GroupMessage<T>[] = [];
   /** Acks sent in the background, answered or not yet. */
   private readonly acking = new Set<Promise<void>>();
-  /** Ids whose handler is running now, or whose ack is not answered yet. */
+  /** Ids held, or whose handler is running now, or whose ack is not answered yet. */
   private readonly handling = new Set<string>();
+  /** Wakes the read loop once a held message went to a handler (or one finished). */
   private slotFreed: (() => void) | undefined;
   private readonly loop: Promise<void>;
   private stopping: Promise<void> | undefined;
@@ -100,7 +122,8 @@ export class Worker<T = unknown> {
     private readonly handler: MessageHandler<T>,
     private readonly options: WorkerOptions = {},
   ) {
-    ({ concurrency: this.concurrency, nackDelayMs: this.nackDelayMs, leaveOnStop: this.leaveOnStop } = resolveWorkerOptions(options));
+    ({ concurrency: this.concurrency, prefetch: this.prefetch, nackDelayMs: this.nackDelayMs, leaveOnStop: this.leaveOnStop } =
+      resolveWorkerOptions(options));
     this.reader = new GroupReader<T>(groups, stream, group, consumer, resolveGroupReadingOptions(options));
     this.acks = new AckBatcher((ids) => groups.ack(stream, group, ids));
     this.loop = this.run();
@@ -143,8 +166,8 @@ export class Worker<T = unknown> {
   }
 
   /**
-   * Stops fetching, lets the running handlers finish (and their acks or nacks go out), then resolves.
-   * Calling it again answers the same promise.
+   * Stops fetching, gives the messages read ahead back to the group, lets the running handlers finish (and
+   * their acks or nacks go out), then resolves. Calling it again answers the same promise.
    *
    * @example
    * ```ts
@@ -156,6 +179,7 @@ export class Worker<T = unknown> {
       this.stopper.abort();
       this.slotFreed?.();
       await this.loop;
+      await this.giveBack(this.held.splice(0));
       await Promise.all([...this.inFlight]);
       await Promise.all([...this.acking]);
       if (this.leaveOnStop) {
@@ -173,17 +197,22 @@ export class Worker<T = unknown> {
     }
   }
 
+  /**
+   * Reads while there is room: a free handler, or (with prefetch) at most half of the read-ahead held. Each
+   * read asks for what fills both.
+   */
   private async run(): Promise<void> {
     const signal = this.stopper.signal;
     const backoff = new Backoff({ maxDelayMs: 5000 });
     while (!signal.aborted) {
-      if (this.inFlight.size >= this.concurrency) {
+      const room = this.concurrency + this.prefetch - this.inFlight.size - this.held.length;
+      if (room < 1 || this.held.length > this.prefetch / 2) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
       let entries;
       try {
-        entries = await this.reader.next(this.concurrency - this.inFlight.size, signal);
+        entries = await this.reader.next(room, signal);
         backoff.reset();
       } catch (error) {
         if (signal.aborted) break;
@@ -192,21 +221,35 @@ export class Worker<T = unknown> {
         await sleep(backoff.next(), signal);
         continue;
       }
-      const giveBack: string[] = [];
+      const fresh: GroupMessage<T>[] = [];
       for (const entry of entries) {
-        // An auto-claim can hand this worker an entry its handler is still on: that run will settle it.
+        // An auto-claim can hand this worker an entry it holds or a handler is still on: that one will settle it.
         if (this.handling.has(entry.id)) continue;
-        if (signal.aborted) giveBack.push(entry.id);
-        else this.dispatch(new GroupMessage(entry, this.stream, this.group, this.consumer, this.groups));
+        this.handling.add(entry.id);
+        fresh.push(new GroupMessage(entry, this.stream, this.group, this.consumer, this.groups));
       }
-      if (giveBack.length > 0) {
-        await this.groups.nack(this.stream, this.group, giveBack, { consumer: this.consumer }).catch((e: unknown) => this.report(e));
+      if (signal.aborted) await this.giveBack(fresh);
+      else {
+        this.held.push(...fresh);
+        this.startHeld();
       }
     }
   }
 
+  /** Hands held messages to free handlers, oldest first. */
+  private startHeld(): void {
+    while (this.inFlight.size < this.concurrency && this.held.length > 0) this.dispatch(this.held.shift()!);
+  }
+
+  /** Returns messages no handler started to the group, due at once (they stay with this consumer until read again). */
+  private async giveBack(messages: readonly GroupMessage<T>[]): Promise<void> {
+    if (messages.length === 0) return;
+    const ids = messages.map((m) => m.id);
+    await this.groups.nack(this.stream, this.group, ids, { consumer: this.consumer }).catch((e: unknown) => this.report(e));
+    for (const id of ids) this.handling.delete(id);
+  }
+
   private dispatch(message: GroupMessage<T>): void {
-    this.handling.add(message.id);
     const done = (async () => {
       let ok: boolean;
       try {
@@ -235,6 +278,7 @@ export class Worker<T = unknown> {
       }
     })().finally(() => {
       this.inFlight.delete(done);
+      if (!this.stopper.signal.aborted) this.startHeld();
       const wake = this.slotFreed;
       this.slotFreed = undefined;
       wake?.();
