@@ -688,6 +688,26 @@ for (const backend of await backends()) {
       assert.equal((await client.groups.pending(s, "g")).count, 0);
     });
 
+    it("worker: an entry a read hands out again before its nack is answered is handled again", async () => {
+      const s = unique("renack");
+      await client.streams.append(s, { n: 1 });
+      // The nack is stored at once, but its answer arrives late: a read under way meanwhile gets the entry back.
+      const slowNacks: FetchFunction = async (url, init) => {
+        const res = await fetch(url, init);
+        if (String(url).endsWith("/nack")) await sleep(300);
+        return res;
+      };
+      const deliveries: number[] = [];
+      const worker = stopAfterTest(sdk(server.url, slowNacks).worker(s, "g", "w1", (m) => {
+        deliveries.push(m.deliveryCount);
+        if (m.deliveryCount === 1) throw new Error("first try fails");
+      }, { concurrency: 1, prefetch: 1, startId: "0", blockMs: 200 }));
+      await until(() => worker.processed === 1, "handled on its second delivery");
+      await worker.stop();
+      assert.deepEqual(deliveries, [1, 2]);
+      assert.equal((await client.groups.pending(s, "g")).count, 0);
+    });
+
     it("worker: stop() lets running handlers finish, acks them, and then fetches nothing more", async () => {
       const s = unique("graceful");
       await client.streams.appendBatch(s, [1, 2, 3].map((n) => ({ payload: { n } })));

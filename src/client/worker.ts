@@ -267,14 +267,15 @@ export class Worker<T = unknown> {
         this.ackLater(message);
         return;
       }
+      // Settled or given back: from now on a read may rightly hand it out again, even before a nack is answered
+      // (a read under way may already carry it, and would otherwise pass it over as still being handled).
+      this.handling.delete(message.id);
       try {
         if (!message.settled) await message.nack(this.nackDelayMs);
         if (ok) this.counts.processed++;
       } catch (error) {
         // Unsettled, the entry stays pending and comes back through auto-claim or own-pending recovery.
         this.report(error, message as Message<unknown>);
-      } finally {
-        this.handling.delete(message.id);
       }
     })().finally(() => {
       this.inFlight.delete(done);
