@@ -7,6 +7,7 @@ import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseRangeEnd, parseRangeStart } from "../src/core/ids.js";
 import { Engine } from "../src/engine/index.js";
 import { createStore } from "../src/storage/index.js";
@@ -108,6 +109,39 @@ describe("sqlite files", () => {
       assert.equal(JSON.parse(read[5999]!.payload).tag, 59);
     } finally {
       await again.engine.close();
+    }
+  });
+
+  test("group reads and acks are answered once committed; an append waits for the sync to disk", async () => {
+    const { engine } = await openEngine();
+    const real = fs.fdatasync;
+    const held: (() => void)[] = [];
+    try {
+      await engine.streams.append("default", "s", batchOf(10, 3, 1));
+      await engine.groups.create("default", "s", "g", "0");
+      fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+        held.push(() => real(fd, callback));
+      }) as typeof fs.fdatasync;
+      syncBuiltinESMExports();
+      let appended = false;
+      const appending = engine.streams.append("default", "s", batchOf(10, 1, 2)).then(() => (appended = true));
+      const inTime = <T>(what: string, promise: Promise<T>) =>
+        Promise.race([promise, sleep(5000).then(() => assert.fail(`${what} waited for the sync`))]);
+      const deliveries = await inTime("the group read", engine.groups.read("default", "s", "g", "c", { count: 3 }));
+      assert.equal(deliveries.length, 3);
+      assert.equal(await inTime("the ack", engine.groups.ack("default", "s", "g", deliveries.map((d) => d.id))), 3);
+      assert.ok(held.length > 0, "a sync was asked for");
+      assert.equal(appended, false, "the append is not answered before its sync");
+      fs.fdatasync = real;
+      syncBuiltinESMExports();
+      for (const release of held.splice(0)) release();
+      await appending;
+      assert.equal((await engine.groups.info("default", "s", "g")).pending, 0);
+    } finally {
+      fs.fdatasync = real;
+      syncBuiltinESMExports();
+      for (const release of held.splice(0)) release();
+      await engine.close();
     }
   });
 

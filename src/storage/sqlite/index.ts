@@ -5,7 +5,7 @@ import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { loadMigrations } from "../migrations.js";
 import type { Sql, SqlParam, SqlValue } from "../sql.js";
-import type { SqliteStoreOptions, Store, Work } from "../store.js";
+import type { SqliteStoreOptions, Store, Work, WriteOptions } from "../store.js";
 import { Tx } from "../tx.js";
 import { WriteBatcher, type TxConnection } from "../write-batcher.js";
 import { Checkpointer } from "./checkpointer.js";
@@ -205,8 +205,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       } finally {
         if (ends) lock.releaseCurrent();
       }
-      if (statement !== "COMMIT") return;
-      checkpointer.committed();
+      if (statement === "COMMIT") checkpointer.committed();
+    },
+    async sync() {
       if (!walSync) return;
       try {
         await walSync.sync();
@@ -228,14 +229,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return {
     kind: "sqlite",
     crossNode: false,
-    write<T>(work: Work<T>): Promise<T> {
+    write<T>(work: Work<T>, options: WriteOptions = {}): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed"));
       if (syncFailure) {
         return Promise.reject(
           new UnavailableError(`writes stopped after a failed sync to disk (${syncFailure.message}); check the disk and restart Runnel`),
         );
       }
-      return batcher.submit(work);
+      return batcher.submit(work, options.sync ?? true);
     },
     read<T>(work: Work<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed"));
