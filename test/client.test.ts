@@ -708,6 +708,28 @@ for (const backend of await backends()) {
       assert.equal((await client.groups.pending(s, "g")).count, 0);
     });
 
+    it("worker: a handler that nacks and carries on gets the entry again, even while its nack is answered late", async () => {
+      const s = unique("selfnack");
+      await client.streams.append(s, { n: 1 });
+      const slowNacks: FetchFunction = async (url, init) => {
+        const res = await fetch(url, init);
+        if (String(url).endsWith("/nack")) await sleep(300);
+        return res;
+      };
+      const deliveries: number[] = [];
+      const worker = stopAfterTest(sdk(server.url, slowNacks).worker(s, "g", "w1", async (m) => {
+        deliveries.push(m.deliveryCount);
+        if (m.deliveryCount === 1) {
+          await m.nack();
+          await sleep(200); // still busy after giving it back
+        }
+      }, { concurrency: 1, prefetch: 1, startId: "0", blockMs: 200 }));
+      await until(() => deliveries.length === 2 && worker.processed === 2, "handled again on its second delivery");
+      await worker.stop();
+      assert.deepEqual(deliveries, [1, 2]);
+      assert.equal((await client.groups.pending(s, "g")).count, 0);
+    });
+
     it("worker: stop() lets running handlers finish, acks them, and then fetches nothing more", async () => {
       const s = unique("graceful");
       await client.streams.appendBatch(s, [1, 2, 3].map((n) => ({ payload: { n } })));

@@ -53,6 +53,8 @@ export class GroupMessage<T> implements Message<T> {
     readonly group: string,
     readonly consumer: string,
     private readonly groups: GroupsApi,
+    /** Told just before a nack goes out: from then on a read may rightly hand the entry out again. */
+    private readonly givingBack?: () => void,
   ) {
     this.id = entry.id;
     this.partition = entry.partition;
@@ -81,6 +83,7 @@ export class GroupMessage<T> implements Message<T> {
 
   async nack(delayMs = 0): Promise<boolean> {
     this.settledBy = "nack";
+    this.givingBack?.();
     return (await this.groups.nack(this.stream, this.group, [this.id], { delayMs, consumer: this.consumer })) > 0;
   }
 

@@ -106,7 +106,7 @@ export class Worker<T = unknown> {
   /** Acks sent in the background, answered or not yet. */
   private readonly acking = new Set<Promise<void>>();
   /** Ids held, or whose handler is running now, or whose ack is not answered yet. */
-  private readonly handling = new Set<string>();
+  private readonly handling = new Map<string, GroupMessage<T>>();
   /** Wakes the read loop once a held message went to a handler (or one finished). */
   private slotFreed: (() => void) | undefined;
   private readonly loop: Promise<void>;
@@ -225,8 +225,11 @@ export class Worker<T = unknown> {
       for (const entry of entries) {
         // An auto-claim can hand this worker an entry it holds or a handler is still on: that one will settle it.
         if (this.handling.has(entry.id)) continue;
-        this.handling.add(entry.id);
-        fresh.push(new GroupMessage(entry, this.stream, this.group, this.consumer, this.groups));
+        const message: GroupMessage<T> = new GroupMessage(entry, this.stream, this.group, this.consumer, this.groups, () =>
+          this.release(message),
+        );
+        this.handling.set(entry.id, message);
+        fresh.push(message);
       }
       if (signal.aborted) await this.giveBack(fresh);
       else {
@@ -234,6 +237,11 @@ export class Worker<T = unknown> {
         this.startHeld();
       }
     }
+  }
+
+  /** Forgets that `message` is this worker's to settle, unless a later delivery of its entry already took its place. */
+  private release(message: GroupMessage<T>): void {
+    if (this.handling.get(message.id) === message) this.handling.delete(message.id);
   }
 
   /** Hands held messages to free handlers, oldest first. */
@@ -244,9 +252,9 @@ export class Worker<T = unknown> {
   /** Returns messages no handler started to the group, due at once (they stay with this consumer until read again). */
   private async giveBack(messages: readonly GroupMessage<T>[]): Promise<void> {
     if (messages.length === 0) return;
+    for (const m of messages) this.release(m);
     const ids = messages.map((m) => m.id);
     await this.groups.nack(this.stream, this.group, ids, { consumer: this.consumer }).catch((e: unknown) => this.report(e));
-    for (const id of ids) this.handling.delete(id);
   }
 
   private dispatch(message: GroupMessage<T>): void {
@@ -267,9 +275,10 @@ export class Worker<T = unknown> {
         this.ackLater(message);
         return;
       }
-      // Settled or given back: from now on a read may rightly hand it out again, even before a nack is answered
-      // (a read under way may already carry it, and would otherwise pass it over as still being handled).
-      this.handling.delete(message.id);
+      // Settled by the handler, or given back below: a read under way may rightly carry it again, even before a
+      // nack is answered, and must not pass it over as still being handled. (A nack releases it too, for a
+      // handler that nacks and carries on.)
+      this.release(message);
       try {
         if (!message.settled) await message.nack(this.nackDelayMs);
         if (ok) this.counts.processed++;
@@ -297,7 +306,7 @@ export class Worker<T = unknown> {
         (error: unknown) => this.report(error, message as Message<unknown>),
       )
       .finally(() => {
-        this.handling.delete(message.id);
+        this.release(message);
         this.acking.delete(acked);
       });
     this.acking.add(acked);
