@@ -41,7 +41,10 @@ export async function consume(argv: string[]): Promise<void> {
   // An unreachable server is one line and exit 1 at the start; later, while consuming, each retry is reported.
   await client.health();
   let printed = 0;
+  const ack = !values["no-ack"];
+  // Printed entries are acked together, before the next read (one request per read, not one per entry).
   const messages = client.consume(stream!, group!, consumer, {
+    autoAck: ack,
     count: limit === undefined ? 100 : Math.min(100, limit),
     startId: values.start ?? "$",
     signal: stop.signal,
@@ -55,7 +58,10 @@ export async function consume(argv: string[]): Promise<void> {
     // The same fields as `runnel tail` prints, plus the delivery count.
     const line = { id, partition, offset, key, type, headers, payload, priority, correlationId, causationId, messageId, timestamp, deliverAt, deliveryCount };
     process.stdout.write(print(msg, line));
-    if (!values["no-ack"]) await msg.ack();
-    if (limit !== undefined && ++printed >= limit) break;
+    if (limit !== undefined && ++printed >= limit) {
+      // Leaving the loop acks the ones printed before this one, not this one.
+      if (ack) await msg.ack();
+      break;
+    }
   }
 }
