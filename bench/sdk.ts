@@ -14,8 +14,8 @@ if (!Number.isInteger(count) || count < 100) throw new Error("SDK_COUNT must be 
 const PRODUCERS = [{ maxBatch: 100 }, { maxBatch: 1000 }];
 const WORKERS = [
   { concurrency: 1 },
-  { concurrency: 16, prefetch: 0 },
   { concurrency: 16 },
+  { concurrency: 16, prefetch: 16 },
   { concurrency: 1, prefetch: 100 },
   { concurrency: 16, prefetch: 100 },
   { concurrency: 16, prefetch: 1000 },

@@ -17,7 +17,8 @@ export interface GroupReadingOptions {
   blockMs?: number;
   /**
    * Take over entries of other consumers that have been pending longer than this (ms), so a crashed
-   * consumer's entries get processed. Off when not set. Set it above the longest processing time.
+   * consumer's entries get processed. Off when not set. Set it above the longest processing time (for workers
+   * with `prefetch`, plus the time an entry waits read ahead).
    */
   autoClaimIdleMs?: number;
   /** How often to look for such entries (default: `autoClaimIdleMs`, at most every 30 s). */

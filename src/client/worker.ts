@@ -31,10 +31,11 @@ export interface WorkerOptions extends GroupReadingOptions {
   /** Handlers running at once (default 1). */
   concurrency?: number;
   /**
-   * Entries read ahead and held until a handler is free (default: as many as `concurrency`; 0 reads only for
-   * free handlers). A read happens once half of them are taken, so quick handlers are not left waiting for the
-   * server; more of them means fewer, larger reads. Held entries are already delivered to this consumer:
-   * their pending time, which other consumers' auto-claim measures, runs while they wait.
+   * Entries read ahead and held until a handler is free (default 0: read only for free handlers). A read
+   * happens once half of them are taken, so quick handlers are not left waiting for the server; more of them
+   * means fewer, larger reads. Held entries are already delivered to this consumer: their pending time, which
+   * other consumers' auto-claim measures, runs while they wait, and those `stop()` gives back count that
+   * delivery (mind a stream's maxDeliveries).
    */
   prefetch?: number;
   /** How long a failed message waits before it is delivered again, in ms (default 0). */
@@ -53,7 +54,7 @@ export interface WorkerOptions extends GroupReadingOptions {
  * const worker = client.worker("orders", "billing", "w1", handler, { concurrency: DEFAULT_WORKER_OPTIONS.concurrency * 4 });
  * ```
  */
-export const DEFAULT_WORKER_OPTIONS = Object.freeze({ concurrency: 1, nackDelayMs: 0, leaveOnStop: true });
+export const DEFAULT_WORKER_OPTIONS = Object.freeze({ concurrency: 1, prefetch: 0, nackDelayMs: 0, leaveOnStop: true });
 
 interface ResolvedWorkerOptions {
   concurrency: number;
@@ -67,7 +68,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
     throw new BadRequestError("concurrency must be an integer from 1 to 10000", { field: "concurrency" });
   }
-  const prefetch = options.prefetch ?? concurrency;
+  const prefetch = options.prefetch ?? DEFAULT_WORKER_OPTIONS.prefetch;
   if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 10_000) {
     throw new BadRequestError("prefetch must be an integer from 0 to 10000", { field: "prefetch" });
   }

@@ -3,7 +3,7 @@ import { BadRequestError, ConflictError, NotFoundError } from "../core/errors.js
 import { MAX_ID, MIN_ID, parseId, type StreamId } from "../core/ids.js";
 import { checkName } from "../core/names.js";
 import type { PendingDetail, PendingSummary } from "../core/types.js";
-import type { ConsumerRecord, GroupRecord, StreamRecord, Tx, WriteOptions } from "../storage/index.js";
+import type { ConsumerRecord, GroupRecord, StreamRecord, Tx } from "../storage/index.js";
 import { loadOrCreateStream, requireStream } from "./append.js";
 import { waitForChange, type EngineContext } from "./context.js";
 import { claimOne, handBack, historyWith, readNew, readOwnPending, type ClaimOptions, type Delivery } from "./delivery.js";
@@ -56,13 +56,6 @@ function dedupeIds(ids: readonly StreamId[]): StreamId[] {
 
 /** How many pending entries autoclaim looks at per entry asked for. */
 const AUTOCLAIM_ATTEMPTS = 10;
-
-/**
- * Group reads and acks are answered once committed, before the sync to disk (SQLite, full durability). Losing
- * the last of them on a power cut leaves entries undelivered or pending, so they are delivered again: at least
- * once still holds. Any later synced write (an append) makes them durable too, as the log is synced in order.
- */
-const CONSUMER_BOOKKEEPING: WriteOptions = { sync: false };
 
 async function requireGroup(tx: Tx, stream: StreamRecord, name: string, lock = false): Promise<GroupRecord> {
   const group = await tx.groups.get(stream.id, name, lock);
@@ -191,7 +184,7 @@ export class GroupsService {
         }
         const partitions = scope?.partitions;
         return { ...(await readNew(tx, stream, group, consumer, count, now, options.noAck ?? false, partitions)), scope };
-      }, CONSUMER_BOOKKEEPING);
+      });
       // A rebalance (an eviction noticed here) changes what the other members may read: wake them.
       if (scope?.rebalanced) this.ctx.changed(namespace, streamName);
       if (scope?.kind === "gone") throw new NotFoundError(scope.message, { field: "memberId" });
@@ -223,7 +216,7 @@ export class GroupsService {
       // Nothing removed: a missing stream or group is a 404, ids that were not pending are simply 0.
       if (n === 0) await requireGroup(tx, await requireStream(tx, namespace, streamName), name);
       return n;
-    }, CONSUMER_BOOKKEEPING);
+    });
   }
 
   /**

@@ -2,7 +2,7 @@
 import { createSqliteStore } from "./sqlite/index.js";
 import type { Store, StoreOptions } from "./store.js";
 
-export type { Store, StoreOptions, SqliteStoreOptions, PostgresStoreOptions, Durability, Work, WriteOptions } from "./store.js";
+export type { Store, StoreOptions, SqliteStoreOptions, PostgresStoreOptions, Durability, Work } from "./store.js";
 export type { Tx } from "./tx.js";
 export { CommitUncertain } from "./write-batcher.js";
 export * from "./records.js";

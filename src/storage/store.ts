@@ -5,23 +5,13 @@ import type { Tx } from "./tx.js";
 /** A unit of work. It may only await the `tx` it is given: no timers, no network. */
 export type Work<T> = (tx: Tx) => Promise<T>;
 
-export interface WriteOptions {
-  /**
-   * Wait for the commit to reach the disk before answering (default true). `false` answers once the
-   * transaction has committed, and the sync that follows makes it durable a moment later: for a consumer's
-   * bookkeeping (group reads, acks), whose loss on a power cut can only deliver entries again, never lose one.
-   * Only SQLite with `full` durability syncs on its own; elsewhere both answer at the same time.
-   */
-  sync?: boolean;
-}
-
 export interface Store {
   readonly kind: Dialect;
   /**
    * Runs `work` in a write transaction, batched with other writes that arrived meanwhile; resolves once the
-   * transaction is durable (see WriteOptions.sync). A failing unit is rolled back alone and rejects alone.
+   * transaction is durable. A failing unit is rolled back alone and rejects alone.
    */
-  write<T>(work: Work<T>, options?: WriteOptions): Promise<T>;
+  write<T>(work: Work<T>): Promise<T>;
   /** Runs `work` against committed data, outside the write path. */
   read<T>(work: Work<T>): Promise<T>;
   /** Tells other nodes sharing the database that these keys changed; a hint, never the delivery. */

@@ -7,11 +7,6 @@ import type { Tx } from "./tx.js";
 export interface TxConnection {
   readonly tx: Tx;
   exec(statement: "BEGIN" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "ROLLBACK_TO"): Promise<void>;
-  /**
-   * Makes what was committed so far durable, for adapters whose COMMIT does not (SQLite syncing its log on
-   * another thread): resolves after a sync that started after this call.
-   */
-  sync?(): Promise<void>;
 }
 
 /** Deadlocks and serialisation failures: the transaction lost a race and is worth running again. */
@@ -52,8 +47,6 @@ class TransactionFailed extends Error {
 interface Job {
   attempts: number;
   work: Work<unknown>;
-  /** Answered only once the commit is synced (Store.write's `sync` option). */
-  sync: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -76,9 +69,9 @@ export class WriteBatcher {
     private readonly options: WriteBatcherOptions,
   ) {}
 
-  submit<T>(work: Work<T>, sync = true): Promise<T> {
+  submit<T>(work: Work<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ attempts: 0, work, sync, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ attempts: 0, work, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -145,28 +138,11 @@ export class WriteBatcher {
       } else job.reject(reason);
       return;
     }
-    const settle = (job: Job, i: number) => {
+    batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) job.resolve(outcome.value);
       else job.reject(outcome.value);
-    };
-    const waits = (job: Job, i: number) => job.sync && outcomes[i]!.ok;
-    const synced = outcomes.some((o) => o.ok) ? lease.conn.sync?.() : undefined;
-    if (!synced || !batch.some(waits)) {
-      // Nobody waits for this sync; if it fails, the adapter refuses every later write.
-      synced?.catch(() => undefined);
-      batch.forEach(settle);
-      return;
-    }
-    // Units that failed (rolled back) or need no sync are answered now; the others once the disk has it.
-    batch.forEach((job, i) => !waits(job, i) && settle(job, i));
-    try {
-      await synced;
-    } catch (error) {
-      batch.forEach((job, i) => waits(job, i) && job.reject(new CommitUncertain(error)));
-      return;
-    }
-    batch.forEach((job, i) => waits(job, i) && settle(job, i));
+    });
   }
 }
 

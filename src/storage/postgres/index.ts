@@ -162,7 +162,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     crossNode: true,
     write<T>(work: Work<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed"));
-      // A commit here is as durable as PostgreSQL's own settings make it: there is no separate sync to skip.
       return batcher.submit(work);
     },
     read<T>(work: Work<T>): Promise<T> {

@@ -5,7 +5,7 @@ import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { loadMigrations } from "../migrations.js";
 import type { Sql, SqlParam, SqlValue } from "../sql.js";
-import type { SqliteStoreOptions, Store, Work, WriteOptions } from "../store.js";
+import type { SqliteStoreOptions, Store, Work } from "../store.js";
 import { Tx } from "../tx.js";
 import { WriteBatcher, type TxConnection } from "../write-batcher.js";
 import { Checkpointer } from "./checkpointer.js";
@@ -205,9 +205,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       } finally {
         if (ends) lock.releaseCurrent();
       }
-      if (statement === "COMMIT") checkpointer.committed();
-    },
-    async sync() {
+      if (statement !== "COMMIT") return;
+      checkpointer.committed();
       if (!walSync) return;
       try {
         await walSync.sync();
@@ -217,6 +216,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         syncFailure ??= error instanceof Error ? error : new Error(String(error));
         throw error;
       }
+      // The sync under way when this one was asked for failed, and this one ran after it: what that one lost
+      // may come before this commit in the log, so this sync's success proves nothing.
+      if (syncFailure) throw syncFailure;
     },
   };
   // Several batches in flight: while one waits for its sync, the next can already run its transaction.
@@ -229,14 +231,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return {
     kind: "sqlite",
     crossNode: false,
-    write<T>(work: Work<T>, options: WriteOptions = {}): Promise<T> {
+    write<T>(work: Work<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed"));
       if (syncFailure) {
         return Promise.reject(
           new UnavailableError(`writes stopped after a failed sync to disk (${syncFailure.message}); check the disk and restart Runnel`),
         );
       }
-      return batcher.submit(work, options.sync ?? true);
+      return batcher.submit(work);
     },
     read<T>(work: Work<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("the store is closed"));
