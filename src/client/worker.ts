@@ -250,7 +250,7 @@ export class Worker<T = unknown> {
     while (this.inFlight.size < this.concurrency && this.held.length > 0) this.dispatch(this.held.shift()!);
   }
 
-  /** Returns messages no handler started to the group, due at once (they stay with this consumer until read again). */
+  /** Gives messages no handler started back to the group, due at once for any consumer (if this one still holds them). */
   private async giveBack(messages: readonly GroupMessage<T>[]): Promise<void> {
     if (messages.length === 0) return;
     for (const m of messages) this.release(m);
