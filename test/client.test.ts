@@ -54,6 +54,13 @@ function stopAfterTest<T extends { stop(): Promise<void> } | { close(): unknown 
   return started;
 }
 
+/** Stores each nack at once but hands its answer back late, so a read under way meanwhile can carry the entry again. */
+const slowNacks: FetchFunction = async (url, init) => {
+  const res = await fetch(url, init);
+  if (String(url).endsWith("/nack")) await sleep(300);
+  return res;
+};
+
 function sdk(url: string, fetch?: FetchFunction): RunnelClient {
   return new RunnelClient({ url, WebSocket, EventSource, ...(fetch ? { fetch } : {}) });
 }
@@ -691,12 +698,6 @@ for (const backend of await backends()) {
     it("worker: an entry a read hands out again before its nack is answered is handled again", async () => {
       const s = unique("renack");
       await client.streams.append(s, { n: 1 });
-      // The nack is stored at once, but its answer arrives late: a read under way meanwhile gets the entry back.
-      const slowNacks: FetchFunction = async (url, init) => {
-        const res = await fetch(url, init);
-        if (String(url).endsWith("/nack")) await sleep(300);
-        return res;
-      };
       const deliveries: number[] = [];
       const worker = stopAfterTest(sdk(server.url, slowNacks).worker(s, "g", "w1", (m) => {
         deliveries.push(m.deliveryCount);
@@ -711,11 +712,6 @@ for (const backend of await backends()) {
     it("worker: a handler that nacks and carries on gets the entry again, even while its nack is answered late", async () => {
       const s = unique("selfnack");
       await client.streams.append(s, { n: 1 });
-      const slowNacks: FetchFunction = async (url, init) => {
-        const res = await fetch(url, init);
-        if (String(url).endsWith("/nack")) await sleep(300);
-        return res;
-      };
       const deliveries: number[] = [];
       const worker = stopAfterTest(sdk(server.url, slowNacks).worker(s, "g", "w1", async (m) => {
         deliveries.push(m.deliveryCount);
