@@ -8,7 +8,7 @@ import { startNodes, type NodeSet } from "./nodes.js";
 import { benchRedis, benchResp, redisProblem, REDIS_SYSTEM, type RedisRun, type RedisServerInfo } from "./redis.js";
 import { DURABLE_REDIS_SYSTEM, durableRedisProblem, startDurableRedis } from "./redis-durable.js";
 import { benchHttpFloor, HTTP_FLOOR_SYSTEM } from "./http-floor.js";
-import type { ScenarioName, ScenarioResult } from "./stats.js";
+import { cpuCell, type ScenarioName, type ScenarioResult } from "./stats.js";
 
 /** Runnel on SQLite with full durability, driven by the Redis benchmark's ioredis code through `--resp-port`. */
 export const RUNNEL_RESP_SYSTEM = "runnel sqlite-full (resp)" as const;
@@ -36,6 +36,10 @@ export interface ComparisonRow {
   ratioToRedis: number | null;
   /** The same against the Redis that syncs every write (`redis aof-always`); null without that row. */
   ratioToDurableRedis: number | null;
+  /** CPU time the server's processes spent per message (µs); null when it could not be read. */
+  serverCpuMicrosPerMsg: number | null;
+  /** That CPU per message divided by Redis's in the same scenario: how many times Redis's work each message costs. */
+  cpuToRedis: number | null;
 }
 
 export interface CompareReport {
@@ -75,7 +79,7 @@ async function benchRunnelResp(config: BenchConfig, log: Log, onNodes: (set: Nod
   let run: RedisRun;
   try {
     log(`# ${RUNNEL_RESP_SYSTEM}: ${nodes.describe} (${nodes.respUrls.join(", ")})`);
-    run = await benchResp(nodes.respUrls[0]!, RUNNEL_RESP_SYSTEM, config, log);
+    run = await benchResp(nodes.respUrls[0]!, RUNNEL_RESP_SYSTEM, config, log, nodes.nodes[0]!.proc.pid);
   } finally {
     await nodes[Symbol.asyncDispose]();
     onNodes(undefined);
@@ -182,6 +186,11 @@ function lineUp(runnelRows: readonly ScenarioResult[], otherRows: readonly Scena
       latencyOf: row.latencyOf,
       ratioToRedis: per(row, redis),
       ratioToDurableRedis: per(row, durable),
+      serverCpuMicrosPerMsg: row.serverCpuMicrosPerMsg,
+      cpuToRedis:
+        row.serverCpuMicrosPerMsg !== null && redis?.serverCpuMicrosPerMsg
+          ? Math.round((row.serverCpuMicrosPerMsg / redis.serverCpuMicrosPerMsg) * 100) / 100
+          : null,
     });
     for (const row of runnelRows) if (row.scenario === scenario) lines.push(pick(row, `runnel ${row.backend}`));
     for (const row of otherRows) if (row.scenario === scenario) lines.push(pick(row, row.backend));
@@ -196,7 +205,7 @@ function ratio(r: number | null): string {
 
 /** The comparison as an aligned table, plus one line for each system that was not measured. */
 export function formatComparison(report: CompareReport): string {
-  const header = ["scenario", "system", "msgs/s", "p50 ms", "p99 ms", "vs redis", "vs durable", "latency of"];
+  const header = ["scenario", "system", "msgs/s", "p50 ms", "p99 ms", "vs redis", "vs durable", "cpu µs/msg", "cpu/redis", "latency of"];
   const body = report.comparison.map((r) => [
     r.scenario,
     r.system,
@@ -205,9 +214,11 @@ export function formatComparison(report: CompareReport): string {
     r.p99Ms === null ? "-" : r.p99Ms.toFixed(1),
     ratio(r.ratioToRedis),
     ratio(r.ratioToDurableRedis),
+    cpuCell(r),
+    r.cpuToRedis === null ? "-" : `${r.cpuToRedis.toFixed(1)}x`,
     r.latencyOf,
   ]);
-  const numeric = new Set([2, 3, 4, 5, 6]);
+  const numeric = new Set([2, 3, 4, 5, 6, 7, 8]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   const lines: string[] = [];
@@ -219,6 +230,10 @@ export function formatComparison(report: CompareReport): string {
       lines.push(...group.map(line));
     });
     lines.push("vs redis: msgs/s divided by Redis's in the same scenario (runnel/redis on Runnel's rows)");
+    lines.push(
+      "cpu µs/msg: CPU time (user + system, every thread) the server's processes spent per message while the row ran, " +
+        "from /proc; cpu/redis: that divided by Redis's. The load generator's own CPU is not in it",
+    );
     if (report.systems.some((s) => s.system === DURABLE_REDIS_SYSTEM && s.status === "measured")) {
       lines.push(
         `vs durable: the same against ${DURABLE_REDIS_SYSTEM}, a private redis-server with appendonly yes and appendfsync always ` +

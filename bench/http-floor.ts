@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { BenchConfig } from "./config.js";
+import { probeOf } from "./cpu.js";
 import { createClient } from "./http-client.js";
 import { appendBatch, appendOne, groupReadAck, type Target } from "./scenarios.js";
 import type { ScenarioResult } from "./stats.js";
@@ -14,7 +15,7 @@ const SERVER = fileURLToPath(new URL("./http-floor-server.ts", import.meta.url))
 const START_TIMEOUT_MS = 10_000;
 
 /** Starts the floor server as a child process (its own event loop, as Runnel's servers have) and answers its URL. */
-function startFloor(payloadBytes: number): Promise<{ url: string; stop: () => Promise<void> }> {
+function startFloor(payloadBytes: number): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [...process.execArgv, SERVER, String(payloadBytes)], { stdio: ["ignore", "pipe", "inherit"] });
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -33,7 +34,7 @@ function startFloor(payloadBytes: number): Promise<{ url: string; stop: () => Pr
       const port = /listening (\d+)/.exec(out)?.[1];
       if (port === undefined) return;
       clearTimeout(timer);
-      resolve({ url: `http://127.0.0.1:${port}`, stop });
+      resolve({ url: `http://127.0.0.1:${port}`, pid: child.pid!, stop });
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
@@ -48,7 +49,7 @@ export async function benchHttpFloor(config: BenchConfig, log: (message: string)
   const sockets = Math.max(config.appendOne.concurrency, config.appendBatch.concurrency, config.groupRead.consumers, 4);
   const client = createClient(floor.url, sockets);
   const capped = { ...config, maxSeconds: config.compare.maxSeconds };
-  const target: Target = { backend: HTTP_FLOOR_SYSTEM, clients: [client] };
+  const target: Target = { backend: HTTP_FLOOR_SYSTEM, clients: [client], cpu: probeOf(() => [floor.pid]) };
   try {
     log(`# ${HTTP_FLOOR_SYSTEM}: node:http answering Runnel's routes from counters, at ${floor.url}`);
     await appendOne(target, capped, config.warmupRequests);

@@ -15,6 +15,7 @@ import {
 } from "@nats-io/jetstream";
 import type { BenchConfig } from "./config.js";
 import { payload } from "./scenarios.js";
+import { pidsNamed, probeOf, withCpu, type CpuProbe } from "./cpu.js";
 import { Recorder, result, runWorkers, type ScenarioResult } from "./stats.js";
 
 export const NATS_SYSTEM = "nats-jetstream";
@@ -69,6 +70,8 @@ interface Ctx {
   jsm: JetStreamManager;
   stream: string;
   subjectPrefix: string;
+  /** The nats-server processes on this machine (the loopback server is one of them). */
+  cpu: CpuProbe;
 }
 
 async function checkAndPurge(ctx: Ctx, expected: number, problems: string[]): Promise<void> {
@@ -85,7 +88,7 @@ async function publishOne(ctx: Ctx, count: number): Promise<ScenarioResult> {
   const rec = new Recorder();
   let next = 0;
   let ok = 0;
-  const { seconds, timedOut } = await runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
+  const { seconds, timedOut, cpuMicros } = await withCpu(ctx.cpu, () => runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
     if (next >= count) return false;
     const seq = next++;
     const value = JSON.stringify(payload(config.payloadBytes, w, seq));
@@ -98,11 +101,11 @@ async function publishOne(ctx: Ctx, count: number): Promise<ScenarioResult> {
       rec.error(`publish: ${messageOf(error)}`);
     }
     return true;
-  });
+  }));
   const problems: string[] = [];
   await checkAndPurge(ctx, ok, problems);
   const params = { count, concurrency, payloadBytes: config.payloadBytes };
-  return result("append-one", NATS_SYSTEM, subject, rec, ok, seconds, "publish → PubAck", params, timedOut, problems);
+  return result("append-one", NATS_SYSTEM, subject, rec, ok, seconds, "publish → PubAck", params, timedOut, problems, cpuMicros);
 }
 
 /** Publishes `count` messages in windows of `window` async publishes, `concurrency` windows in flight; latency is per window. */
@@ -113,14 +116,14 @@ async function publishWindows(
   window: number,
   concurrency: number,
   rec: Recorder,
-): Promise<{ ok: number; seconds: number; timedOut: boolean }> {
+): Promise<{ ok: number; seconds: number; timedOut: boolean; cpuMicros: number | null }> {
   const { config } = ctx;
   const values = Array.from({ length: concurrency }, (_, w) =>
     Array.from({ length: window }, (_, i) => JSON.stringify(payload(config.payloadBytes, w, i))),
   );
   let remaining = count;
   let ok = 0;
-  const run = await runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
+  const run = await withCpu(ctx.cpu, () => runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
     if (remaining <= 0) return false;
     const size = Math.min(window, remaining);
     remaining -= size;
@@ -132,7 +135,7 @@ async function publishWindows(
       else rec.error(`publish: ${messageOf(ack.reason)}`);
     }
     return true;
-  });
+  }));
   return { ok, ...run };
 }
 
@@ -141,11 +144,11 @@ async function publishAsync(ctx: Ctx): Promise<ScenarioResult> {
   const { count, batchSize, concurrency } = ctx.config.appendBatch;
   const subject = `${ctx.subjectPrefix}.append-batch`;
   const rec = new Recorder();
-  const { ok, seconds, timedOut } = await publishWindows(ctx, subject, count, batchSize, concurrency, rec);
+  const { ok, seconds, timedOut, cpuMicros } = await publishWindows(ctx, subject, count, batchSize, concurrency, rec);
   const problems: string[] = [];
   await checkAndPurge(ctx, ok, problems);
   const params = { count, inFlight: batchSize * concurrency, window: batchSize, concurrency };
-  return result("append-batch", NATS_SYSTEM, subject, rec, ok, seconds, `${batchSize} async publishes`, params, timedOut, problems);
+  return result("append-batch", NATS_SYSTEM, subject, rec, ok, seconds, `${batchSize} async publishes`, params, timedOut, problems, cpuMicros);
 }
 
 /**
@@ -174,7 +177,7 @@ async function fetchAck(ctx: Ctx, prefill: number, name: string): Promise<Scenar
   const fetching = new Set<ConsumerMessages>();
   let received = 0;
   let consumed = 0;
-  const run = await runWorkers(consumers, config.compare.maxSeconds, async (w) => {
+  const run = await withCpu(ctx.cpu, () => runWorkers(consumers, config.compare.maxSeconds, async (w) => {
     // Each non-empty fetch takes at least one message, so a worker never loops more than `prefill` times.
     if (received >= filled.ok) return false;
     const cycleStarted = performance.now();
@@ -200,7 +203,7 @@ async function fetchAck(ctx: Ctx, prefill: number, name: string): Promise<Scenar
       return false;
     }
     return true;
-  });
+  }));
   if (!run.timedOut && consumed !== filled.ok) problems.push(`consumed ${consumed} messages, the subject holds ${filled.ok}`);
   const info = await ctx.jsm.consumers.info(ctx.stream, durable);
   if (!run.timedOut && (info.num_ack_pending !== 0 || info.num_pending !== 0)) {
@@ -209,7 +212,7 @@ async function fetchAck(ctx: Ctx, prefill: number, name: string): Promise<Scenar
   await ctx.jsm.consumers.delete(ctx.stream, durable);
   await ctx.jsm.streams.purge(ctx.stream);
   const params = { prefill: filled.ok, consumers, readCount };
-  return result("group-read-ack", NATS_SYSTEM, subject, rec, consumed, run.seconds, `fetch+ack (${readCount})`, params, run.timedOut, problems);
+  return result("group-read-ack", NATS_SYSTEM, subject, rec, consumed, run.seconds, `fetch+ack (${readCount})`, params, run.timedOut, problems, run.cpuMicros);
 }
 
 /** Runs the workloads against JetStream at `config.compare.natsUrl` on a fresh file-backed stream, deleted at the end. */
@@ -227,7 +230,7 @@ export async function benchNats(config: BenchConfig, log: Log): Promise<NatsRun>
     created = true;
     const server: NatsServerInfo = { version: nc.info?.version ?? "unknown", stream, storage: "file", replicas: 1 };
     log(`# nats-server ${server.version} at ${config.compare.natsUrl} (JetStream stream ${stream}, file storage, 1 replica)`);
-    const ctx: Ctx = { config, js: jetstream(nc), jsm, stream, subjectPrefix };
+    const ctx: Ctx = { config, js: jetstream(nc), jsm, stream, subjectPrefix, cpu: probeOf(() => pidsNamed("nats-server")) };
     // Warm the client's code paths; these numbers are not kept.
     await publishOne(ctx, config.warmupRequests);
     await fetchAck(ctx, config.warmupRequests, "warmup-group");

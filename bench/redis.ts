@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import type { BenchConfig } from "./config.js";
+import { probeOf, withCpu, type CpuProbe } from "./cpu.js";
 import { payload } from "./scenarios.js";
 import { Recorder, result, runWorkers, type ScenarioResult } from "./stats.js";
 
@@ -18,6 +19,8 @@ export interface RedisServerInfo {
   appendonly: string;
   appendfsync: string;
   save: string;
+  /** The server's process id, from INFO (Redis has it; Runnel does not say). */
+  pid: number | null;
 }
 
 export interface RedisRun {
@@ -59,6 +62,7 @@ async function serverInfo(redis: Redis): Promise<RedisServerInfo> {
   const info = await redis.info("server");
   const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? "unknown";
   const runnelVersion = /runnel_version:([^\r\n]+)/.exec(info)?.[1] ?? null;
+  const pid = /process_id:(\d+)/.exec(info)?.[1];
   const setting = async (name: string): Promise<string> => {
     if (runnelVersion !== null) return "n/a";
     try {
@@ -74,6 +78,7 @@ async function serverInfo(redis: Redis): Promise<RedisServerInfo> {
     appendonly: await setting("appendonly"),
     appendfsync: await setting("appendfsync"),
     save: await setting("save"),
+    pid: pid === undefined ? null : Number(pid),
   };
 }
 
@@ -97,14 +102,15 @@ async function appendPipelined(
   batchSize: number,
   concurrency: number,
   rec: Recorder,
-): Promise<{ ok: number; seconds: number; timedOut: boolean }> {
+  cpu?: CpuProbe,
+): Promise<{ ok: number; seconds: number; timedOut: boolean; cpuMicros: number | null }> {
   // Values are built once and resent, as Runnel's batch bodies are.
   const values = Array.from({ length: concurrency }, (_, w) =>
     Array.from({ length: batchSize }, (_, i) => JSON.stringify(payload(config.payloadBytes, w, i))),
   );
   let remaining = count;
   let ok = 0;
-  const run = await runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
+  const run = await withCpu(cpu, () => runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
     if (remaining <= 0) return false;
     const size = Math.min(batchSize, remaining);
     remaining -= size;
@@ -122,7 +128,7 @@ async function appendPipelined(
       rec.error(`pipeline: ${messageOf(error)}`);
     }
     return true;
-  });
+  }));
   return { ok, ...run };
 }
 
@@ -132,12 +138,12 @@ async function expectLength(redis: Redis, key: string, expected: number, problem
 }
 
 /** `concurrency` producers, one connection each, each awaiting its XADD before sending the next. */
-async function appendOne(conns: Redis[], key: string, config: BenchConfig, count: number, system: string): Promise<ScenarioResult> {
+async function appendOne(conns: Redis[], key: string, config: BenchConfig, count: number, system: string, cpu?: CpuProbe): Promise<ScenarioResult> {
   const { concurrency } = config.appendOne;
   const rec = new Recorder();
   let next = 0;
   let ok = 0;
-  const { seconds, timedOut } = await runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
+  const { seconds, timedOut, cpuMicros } = await withCpu(cpu, () => runWorkers(concurrency, config.compare.maxSeconds, async (w) => {
     if (next >= count) return false;
     const seq = next++;
     const value = JSON.stringify(payload(config.payloadBytes, w, seq));
@@ -150,27 +156,34 @@ async function appendOne(conns: Redis[], key: string, config: BenchConfig, count
       rec.error(`XADD: ${messageOf(error)}`);
     }
     return true;
-  });
+  }));
   const problems: string[] = [];
   await expectLength(conns[0]!, key, ok, problems);
   const params = { count, concurrency, connections: Math.min(conns.length, concurrency), payloadBytes: config.payloadBytes };
-  return result("append-one", system, key, rec, ok, seconds, "XADD", params, timedOut, problems);
+  return result("append-one", system, key, rec, ok, seconds, "XADD", params, timedOut, problems, cpuMicros);
 }
 
-async function appendBatch(conns: Redis[], key: string, config: BenchConfig, system: string): Promise<ScenarioResult> {
+async function appendBatch(conns: Redis[], key: string, config: BenchConfig, system: string, cpu?: CpuProbe): Promise<ScenarioResult> {
   const { count, batchSize, concurrency } = config.appendBatch;
   const rec = new Recorder();
-  const { ok, seconds, timedOut } = await appendPipelined(conns, key, config, count, batchSize, concurrency, rec);
+  const { ok, seconds, timedOut, cpuMicros } = await appendPipelined(conns, key, config, count, batchSize, concurrency, rec, cpu);
   const problems: string[] = [];
   await expectLength(conns[0]!, key, ok, problems);
   const params = { count, batchSize, concurrency };
-  return result("append-batch", system, key, rec, ok, seconds, `pipeline of ${batchSize} XADD`, params, timedOut, problems);
+  return result("append-batch", system, key, rec, ok, seconds, `pipeline of ${batchSize} XADD`, params, timedOut, problems, cpuMicros);
 }
 
 type ReadGroupReply = [stream: string, entries: [id: string, fields: string[]][]][] | null;
 
 /** Fills the stream (not timed), then `consumers` consumers of one group XREADGROUP `readCount` and XACK them until a read is empty. */
-async function groupReadAck(conns: Redis[], key: string, config: BenchConfig, prefill: number, system: string): Promise<ScenarioResult> {
+async function groupReadAck(
+  conns: Redis[],
+  key: string,
+  config: BenchConfig,
+  prefill: number,
+  system: string,
+  cpu?: CpuProbe,
+): Promise<ScenarioResult> {
   const { consumers, readCount } = config.groupRead;
   const group = "workers";
   const problems: string[] = [];
@@ -181,7 +194,7 @@ async function groupReadAck(conns: Redis[], key: string, config: BenchConfig, pr
 
   const rec = new Recorder();
   let consumed = 0;
-  const { seconds, timedOut } = await runWorkers(consumers, config.compare.maxSeconds, async (w) => {
+  const { seconds, timedOut, cpuMicros } = await withCpu(cpu, () => runWorkers(consumers, config.compare.maxSeconds, async (w) => {
     // Each non-empty read takes at least one entry, so a consumer never loops more than `prefill` times.
     const conn = conns[w % conns.length]!;
     const started = performance.now();
@@ -198,19 +211,19 @@ async function groupReadAck(conns: Redis[], key: string, config: BenchConfig, pr
       return false;
     }
     return true;
-  });
+  }));
   if (!timedOut && consumed !== filled.ok) problems.push(`consumed ${consumed} entries, the stream holds ${filled.ok}`);
   const pending = (await conns[0]!.xpending(key, group)) as [number, ...unknown[]];
   if (!timedOut && pending[0] !== 0) problems.push(`group left ${pending[0]} entries pending`);
   const params = { prefill: filled.ok, consumers, readCount };
-  return result("group-read-ack", system, key, rec, consumed, seconds, `XREADGROUP+XACK (${readCount})`, params, timedOut, problems);
+  return result("group-read-ack", system, key, rec, consumed, seconds, `XREADGROUP+XACK (${readCount})`, params, timedOut, problems, cpuMicros);
 }
 
 /**
  * Runs the three workloads against the RESP endpoint at `url`, each on its own key, deleting every key it made;
- * the rows are labelled `system`.
+ * the rows are labelled `system`. `pid`: the server's process, when INFO does not tell it (a Runnel node).
  */
-export async function benchResp(url: string, system: string, config: BenchConfig, log: Log): Promise<RedisRun> {
+export async function benchResp(url: string, system: string, config: BenchConfig, log: Log, pid?: number): Promise<RedisRun> {
   const width = Math.max(config.appendOne.concurrency, config.appendBatch.concurrency, config.groupRead.consumers, 4);
   const conns = await pool(url, width);
   const prefix = `runnel-bench:${randomBytes(4).toString("hex")}`;
@@ -227,12 +240,14 @@ export async function benchResp(url: string, system: string, config: BenchConfig
         ? `# ${system} ${server.version} at ${url} (appendonly ${server.appendonly}, appendfsync ${server.appendfsync}, save '${server.save}')`
         : `# ${system}: runnel ${server.runnelVersion} at ${url}`,
     );
+    const serverPid = pid ?? server.pid;
+    const cpu = serverPid === null ? undefined : probeOf(() => [serverPid]);
     // Warm the client's code paths on throwaway keys; these numbers are not kept.
     await appendOne(conns, key("warmup-one"), config, config.warmupRequests, system);
     await groupReadAck(conns, key("warmup-group"), config, config.warmupRequests, system);
-    rows.push(await appendOne(conns, key("append-one"), config, config.appendOne.count, system));
-    rows.push(await appendBatch(conns, key("append-batch"), config, system));
-    rows.push(await groupReadAck(conns, key("group"), config, config.groupRead.prefill, system));
+    rows.push(await appendOne(conns, key("append-one"), config, config.appendOne.count, system, cpu));
+    rows.push(await appendBatch(conns, key("append-batch"), config, system, cpu));
+    rows.push(await groupReadAck(conns, key("group"), config, config.groupRead.prefill, system, cpu));
     return { server, rows };
   } finally {
     await conns[0]!.del(...keys).catch((error: unknown) => log(`# ${system}: could not delete ${keys.join(", ")}: ${messageOf(error)}`));

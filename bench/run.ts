@@ -5,6 +5,7 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { PG_URL, resolveBenchConfig, type BackendName, type BenchConfig } from "./config.js";
 import { benchCompare, formatComparison, type CompareReport } from "./compare.js";
+import { pidsNamed, probeOf } from "./cpu.js";
 import { createClient } from "./http-client.js";
 import { postgresCounters, postgresProblem, postgresSettings, startNodes, type NodeSet, type PgCounters } from "./nodes.js";
 import { benchPush, formatPushSection, type PushReport } from "./push.js";
@@ -34,7 +35,10 @@ async function benchBackend(backend: BackendName, config: BenchConfig, problems:
   active = nodes;
   const sockets = Math.max(config.appendOne.concurrency, config.appendBatch.concurrency, config.groupRead.consumers, 4);
   const clients = nodes.nodes.map((n) => createClient(n.url, sockets));
-  const target: Target = { backend, clients };
+  // PostgreSQL does part of the work in its own processes: the row counts their CPU too.
+  const database = backend.startsWith("postgres") ? () => pidsNamed("postgres") : () => [];
+  const cpu = probeOf(() => [...nodes.nodes.map((n) => n.proc.pid!), ...database()]);
+  const target: Target = { backend, clients, cpu };
   const rows: ScenarioResult[] = [];
   try {
     log(`# ${backend}: ${nodes.describe} (${nodes.nodes.map((n) => n.url).join(", ")})`);

@@ -2,12 +2,15 @@
 import { randomBytes } from "node:crypto";
 import type { BenchClient } from "./http-client.js";
 import type { BenchConfig } from "./config.js";
+import { withCpu, type CpuProbe } from "./cpu.js";
 import { Recorder, result, runWorkers, type ScenarioResult } from "./stats.js";
 
 /** The nodes of one backend, one client each; worker `i` talks to node `i % clients.length`. */
 export interface Target {
   backend: string;
   clients: BenchClient[];
+  /** The CPU time of the processes serving the target, when it can be read. */
+  cpu?: CpuProbe;
 }
 
 function uniqueStream(prefix: string): string {
@@ -38,7 +41,7 @@ export async function appendOne(target: Target, config: BenchConfig, count = con
   const rec = new Recorder();
   let next = 0;
   let ok = 0;
-  const { seconds, timedOut } = await runWorkers(concurrency, config.maxSeconds, async (w) => {
+  const { seconds, timedOut, cpuMicros } = await withCpu(target.cpu, () => runWorkers(concurrency, config.maxSeconds, async (w) => {
     if (next >= count) return false;
     const seq = next++;
     const body = JSON.stringify(payload(config.payloadBytes, w, seq));
@@ -52,11 +55,11 @@ export async function appendOne(target: Target, config: BenchConfig, count = con
       rec.error(describeFailure("add", error as Error));
     }
     return true;
-  });
+  }));
   const problems: string[] = [];
   await expectLength(target, stream, ok, problems);
   const params = { count, concurrency, payloadBytes: config.payloadBytes };
-  return result("append-one", target.backend, stream, rec, ok, seconds, "POST /add", params, timedOut, problems);
+  return result("append-one", target.backend, stream, rec, ok, seconds, "POST /add", params, timedOut, problems, cpuMicros);
 }
 
 function batchBody(config: BenchConfig, producer: number, size: number): string {
@@ -72,12 +75,12 @@ async function appendBatches(
   batchSize: number,
   concurrency: number,
   rec: Recorder,
-): Promise<{ ok: number; seconds: number; timedOut: boolean }> {
+): Promise<{ ok: number; seconds: number; timedOut: boolean; cpuMicros: number | null }> {
   // Bodies are built once and resent: the load generator's CPU is better spent sending than stringifying.
   const full = Array.from({ length: concurrency }, (_, w) => batchBody(config, w, batchSize));
   let remaining = count;
   let ok = 0;
-  const run = await runWorkers(concurrency, config.maxSeconds, async (w) => {
+  const run = await withCpu(target.cpu, () => runWorkers(concurrency, config.maxSeconds, async (w) => {
     if (remaining <= 0) return false;
     const size = Math.min(batchSize, remaining);
     remaining -= size;
@@ -92,7 +95,7 @@ async function appendBatches(
       rec.error(describeFailure("entries", error as Error));
     }
     return true;
-  });
+  }));
   return { ok, ...run };
 }
 
@@ -101,11 +104,11 @@ export async function appendBatch(target: Target, config: BenchConfig): Promise<
   const { count, batchSize, concurrency } = config.appendBatch;
   const stream = uniqueStream("append-batch");
   const rec = new Recorder();
-  const { ok, seconds, timedOut } = await appendBatches(target, config, stream, count, batchSize, concurrency, rec);
+  const { ok, seconds, timedOut, cpuMicros } = await appendBatches(target, config, stream, count, batchSize, concurrency, rec);
   const problems: string[] = [];
   await expectLength(target, stream, ok, problems);
   const params = { count, batchSize, concurrency };
-  return result("append-batch", target.backend, stream, rec, ok, seconds, `POST /entries (${batchSize})`, params, timedOut, problems);
+  return result("append-batch", target.backend, stream, rec, ok, seconds, `POST /entries (${batchSize})`, params, timedOut, problems, cpuMicros);
 }
 
 interface Delivery {
@@ -130,7 +133,7 @@ export async function groupReadAck(target: Target, config: BenchConfig, prefill 
   const rec = new Recorder();
   let consumed = 0;
   const done = new Set<number>();
-  const { seconds, timedOut } = await runWorkers(consumers, config.maxSeconds, async (w) => {
+  const { seconds, timedOut, cpuMicros } = await withCpu(target.cpu, () => runWorkers(consumers, config.maxSeconds, async (w) => {
     // Each non-empty read takes at least one entry, so a consumer never loops more than `prefill` times.
     if (done.has(w)) return false;
     const client = target.clients[w % target.clients.length]!;
@@ -162,7 +165,7 @@ export async function groupReadAck(target: Target, config: BenchConfig, prefill 
       return false;
     }
     return true;
-  });
+  }));
   if (!timedOut && consumed !== filled.ok) problems.push(`consumed ${consumed} entries, the stream holds ${filled.ok}`);
   const info = await target.clients[0]!.get(`/stream/${stream}/group/${group}`);
   if (info.status === 200) {
@@ -170,5 +173,5 @@ export async function groupReadAck(target: Target, config: BenchConfig, prefill 
     if (!timedOut && (g.pending !== 0 || (g.lag ?? 0) !== 0)) problems.push(`group left pending=${g.pending} lag=${g.lag}`);
   }
   const params = { prefill: filled.ok, consumers, readCount };
-  return result("group-read-ack", target.backend, stream, rec, consumed, seconds, `read+ack (${readCount})`, params, timedOut, problems);
+  return result("group-read-ack", target.backend, stream, rec, consumed, seconds, `read+ack (${readCount})`, params, timedOut, problems, cpuMicros);
 }

@@ -75,6 +75,11 @@ export interface ScenarioResult {
   capped: boolean;
   /** Set when the numbers are not trustworthy: failed requests, counts that do not add up. */
   problems: string[];
+  /**
+   * CPU time (µs, every thread) the server's processes spent per message in the measured phase; null when it could
+   * not be read. PostgreSQL rows count the database's processes too.
+   */
+  serverCpuMicrosPerMsg: number | null;
 }
 
 export function result(
@@ -88,6 +93,7 @@ export function result(
   params: Record<string, number>,
   capped: boolean,
   problems: string[],
+  cpuMicros: number | null = null,
 ): ScenarioResult {
   const [p50, p99] = rec.percentiles(0.5, 0.99);
   return {
@@ -106,7 +112,13 @@ export function result(
     params,
     capped,
     problems,
+    serverCpuMicrosPerMsg: cpuMicros === null || messages === 0 ? null : round(cpuMicros / messages, 2),
   };
+}
+
+/** A row's server CPU per message for a table cell. */
+export function cpuCell(row: { serverCpuMicrosPerMsg: number | null }): string {
+  return row.serverCpuMicrosPerMsg === null ? "-" : row.serverCpuMicrosPerMsg.toFixed(1);
 }
 
 function round(n: number, digits: number): number {
@@ -116,21 +128,23 @@ function round(n: number, digits: number): number {
 
 /** The results as an aligned plain-text table, one row per scenario and backend. */
 export function formatTable(rows: readonly ScenarioResult[]): string {
-  const header = ["scenario", "backend", "msgs/s", "p50 ms", "p99 ms", "latency of", "msgs", "errors"];
+  const header = ["scenario", "backend", "msgs/s", "p50 ms", "p99 ms", "cpu µs/msg", "latency of", "msgs", "errors"];
   const body = rows.map((r) => [
     r.scenario,
     r.backend,
     r.msgsPerSec.toLocaleString("en-US"),
     r.p50Ms === null ? "-" : r.p50Ms.toFixed(1),
     r.p99Ms === null ? "-" : r.p99Ms.toFixed(1),
+    cpuCell(r),
     r.latencyOf,
     r.messages.toLocaleString("en-US") + (r.capped ? "*" : ""),
     String(r.errors) + (r.problems.length > 0 ? " !" : ""),
   ]);
-  const numeric = new Set([2, 3, 4, 6, 7]);
+  const numeric = new Set([2, 3, 4, 5, 7, 8]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
   const lines = [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)];
+  lines.push("cpu µs/msg: CPU time the server's processes (every thread; with PostgreSQL, the database's too) spent per message");
   if (rows.some((r) => r.capped)) lines.push("* hit the time cap (BENCH_MAX_SECONDS) before its count; the rate covers the entries it finished");
   if (rows.some((r) => r.problems.length > 0)) lines.push("! see the problems listed below");
   return lines.join("\n");
