@@ -46,6 +46,8 @@ describe("finding payload texts in an entries body", () => {
     const body = '{"entries":[{"payload":1,"payload":2},{"pay\\u006coad":{"a":1}}],"entries":[{"payload":[3]}]}';
     assert.deepEqual(rawPayloads(body, true), ["[3]"]);
     assert.deepEqual(rawPayloads('{"entries":[{"payload":1,"payload":2},{"pay\\u006coad":{"a":1}}]}', true), ["2", '{"a":1}']);
+    assert.deepEqual(rawPayloads('{"entries":[1],"entries":[{"payload":1}]}', true), ["1"]);
+    assert.equal(rawPayloads('{"entries":[{"payload":1}],"entries":[2]}', true), undefined);
   });
 
   it("marks an entry without a payload, and gives up on bodies of another shape", () => {
@@ -69,7 +71,8 @@ describe("finding payload texts in an entries body", () => {
         if (rnd() < 0.5) entry.headers = { a: String(value(rnd, 3)) };
         return rnd() < 0.5 ? entry : { type: "t", ...entry, key: "k" };
       });
-      const body = JSON.stringify({ note: value(rnd, 1), entries }, null, round % 3 === 0 ? 2 : undefined);
+      const shape = round % 2 === 0 ? { note: value(rnd, 1), entries } : { entries, note: value(rnd, 1) };
+      const body = JSON.stringify(shape, null, round % 3 === 0 ? 2 : undefined);
       const texts = rawPayloads(body, true);
       assert.ok(texts, body);
       const parsed = (JSON.parse(body) as { entries: { payload: unknown }[] }).entries;

@@ -62,6 +62,18 @@ export function skipValue(text: string, i: number): number {
 
 /** The members of the object at `i` as [key, value start, value end], and the index just after the object. */
 export function members(text: string, i: number, visit: (key: string, start: number, end: number) => void): number {
+  return walkMembers(text, i, (key, start) => {
+    const end = skipValue(text, start);
+    visit(key, start, end);
+    return end;
+  });
+}
+
+/**
+ * The members of the object at `i`: `visit` gets each key and where its value starts, and answers the index just
+ * after the value (it may walk the value itself, or call skipValue). Answers the index just after the object.
+ */
+export function walkMembers(text: string, i: number, visit: (key: string, start: number) => number): number {
   i = skipSpace(text, i + 1);
   if (text.charCodeAt(i) === CLOSE_BRACE) return i + 1;
   for (;;) {
@@ -69,9 +81,7 @@ export function members(text: string, i: number, visit: (key: string, start: num
     const key = unquote(text, i, keyEnd);
     i = skipSpace(text, keyEnd);
     i = skipSpace(text, i + 1); // the colon
-    const end = skipValue(text, i);
-    visit(key, i, end);
-    i = skipSpace(text, end);
+    i = skipSpace(text, visit(key, i));
     if (text.charCodeAt(i) === CLOSE_BRACE) return i + 1;
     i = skipSpace(text, i + 1); // the comma
   }
