@@ -1,6 +1,6 @@
 // Payloads exactly as the server sent them: the text of each entry's `payload` in an `{entries: [...]}` answer,
 // found by walking the answer once, so a number like 12345678901234567890 is not rounded by JSON.parse.
-import { CLOSE_BRACKET, members, OPEN_BRACE, skipSpace, skipValue } from "../core/json-text.js";
+import { CLOSE_BRACKET, members, OPEN_BRACE, OPEN_BRACKET, skipSpace, skipValue, walkMembers } from "../core/json-text.js";
 import { RawJson } from "./entry.js";
 
 /** A RawJson for text known to be valid JSON (part of an answer JSON.parse accepted), without parsing it again. */
@@ -15,20 +15,21 @@ function trusted(text: string): RawJson {
 export function useRawPayloads(text: string, parsed: { entries?: unknown }): void {
   const entries = parsed.entries;
   if (!Array.isArray(entries)) return;
-  let list = -1;
-  members(text, skipSpace(text, 0), (key, start) => {
-    if (key === "entries") list = start;
-  });
-  if (list < 0) return;
-  let i = skipSpace(text, list + 1);
-  for (let n = 0; n < entries.length && text.charCodeAt(i) !== CLOSE_BRACKET; n++) {
-    const entry = entries[n] as Record<string, unknown>;
-    if (text.charCodeAt(i) === OPEN_BRACE) {
-      members(text, i, (key, start, end) => {
-        if (key === "payload") entry.payload = trusted(text.slice(start, end));
-      });
+  walkMembers(text, skipSpace(text, 0), (key, start) => {
+    if (key !== "entries" || text.charCodeAt(start) !== OPEN_BRACKET) return skipValue(text, start);
+    let i = skipSpace(text, start + 1);
+    for (let n = 0; n < entries.length && text.charCodeAt(i) !== CLOSE_BRACKET; n++) {
+      const entry = entries[n] as Record<string, unknown>;
+      const end =
+        text.charCodeAt(i) === OPEN_BRACE
+          ? members(text, i, (k, s, e) => {
+              if (k === "payload") entry.payload = trusted(text.slice(s, e));
+            })
+          : skipValue(text, i);
+      i = skipSpace(text, end);
+      if (text.charCodeAt(i) === CLOSE_BRACKET) return i + 1;
+      i = skipSpace(text, i + 1); // the comma
     }
-    i = skipSpace(text, skipValue(text, i));
-    i = skipSpace(text, i + 1); // the comma, or past the closing bracket
-  }
+    return text.charCodeAt(i) === CLOSE_BRACKET ? i + 1 : skipValue(text, start);
+  });
 }
