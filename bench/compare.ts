@@ -1,5 +1,5 @@
 // The comparison section of `npm run bench`: Redis Streams and NATS JetStream under Runnel's workloads, Runnel itself
-// over the Redis protocol with the same client code, the HTTP floor (a server that does nothing), and a table of
+// over the Redis protocol with the same client code, the HTTP and RESP floors (Node servers that do nothing), and a table of
 // Runnel beside them.
 import { availableParallelism, loadavg } from "node:os";
 import type { BenchConfig } from "./config.js";
@@ -8,6 +8,7 @@ import { startNodes, type NodeSet } from "./nodes.js";
 import { benchRedis, benchResp, redisProblem, REDIS_SYSTEM, type RedisRun, type RedisServerInfo } from "./redis.js";
 import { DURABLE_REDIS_SYSTEM, durableRedisProblem, startDurableRedis } from "./redis-durable.js";
 import { benchHttpFloor, HTTP_FLOOR_SYSTEM } from "./http-floor.js";
+import { benchRespFloor, RESP_FLOOR_SYSTEM } from "./resp-floor.js";
 import { cpuCell, type ScenarioName, type ScenarioResult } from "./stats.js";
 
 /** Runnel on SQLite with full durability, driven by the Redis benchmark's ioredis code through `--resp-port`. */
@@ -15,7 +16,13 @@ export const RUNNEL_RESP_SYSTEM = "runnel sqlite-full (resp)" as const;
 
 /** One system the section tried: measured, not reachable (skipped), or failed part-way. */
 export interface ComparedSystem {
-  system: typeof REDIS_SYSTEM | typeof NATS_SYSTEM | typeof RUNNEL_RESP_SYSTEM | typeof DURABLE_REDIS_SYSTEM | typeof HTTP_FLOOR_SYSTEM;
+  system:
+    | typeof REDIS_SYSTEM
+    | typeof NATS_SYSTEM
+    | typeof RUNNEL_RESP_SYSTEM
+    | typeof DURABLE_REDIS_SYSTEM
+    | typeof HTTP_FLOOR_SYSTEM
+    | typeof RESP_FLOOR_SYSTEM;
   url: string;
   status: "measured" | "unreachable" | "failed";
   /** Why it was skipped or failed. */
@@ -136,9 +143,16 @@ export async function benchCompare(
     problem: async () => undefined,
     run: benchHttpFloor,
   };
+  const respFloor = {
+    system: RESP_FLOOR_SYSTEM,
+    url: "a bare node:net child process",
+    problem: async () => undefined,
+    run: benchRespFloor,
+  };
   const candidates = [
     ...(config.compare.floor ? [floor] : []),
     ...(config.compare.resp ? [resp] : []),
+    ...(config.compare.floor ? [respFloor] : []),
     { system: REDIS_SYSTEM, url: config.compare.redisUrl, problem: redisProblem, run: benchRedis },
     ...(config.compare.durable ? [durable] : []),
     { system: NATS_SYSTEM, url: config.compare.natsUrl, problem: natsProblem, run: benchNats },
@@ -244,6 +258,12 @@ export function formatComparison(report: CompareReport): string {
       lines.push(
         `${HTTP_FLOOR_SYSTEM}: the same HTTP load generator against a bare node:http server that only counts, no framework and ` +
           "no storage: the most any Node HTTP server reaches under these workloads on this machine",
+      );
+    }
+    if (report.systems.some((s) => s.system === RESP_FLOOR_SYSTEM && s.status === "measured")) {
+      lines.push(
+        `${RESP_FLOOR_SYSTEM}: the Redis rows' ioredis code against a bare node:net server that parses the commands and ` +
+          "answers from counters: the most any Node server speaking RESP reaches under these workloads on this machine",
       );
     }
     if (report.systems.some((s) => s.system === RUNNEL_RESP_SYSTEM && s.status === "measured")) {

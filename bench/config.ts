@@ -14,7 +14,8 @@
 //   BENCH_COMPARE=0                skip measuring Redis Streams and NATS JetStream under the same workloads (bench/compare.ts)
 //   BENCH_COMPARE_RESP=0           in that section, skip Runnel over the Redis protocol (a sqlite-full node with --resp-port)
 //   BENCH_COMPARE_DURABLE=0        in that section, skip the private redis-server with appendfsync always (bench/redis-durable.ts)
-//   BENCH_COMPARE_FLOOR=0          in that section, skip the HTTP floor: a bare node:http server with no storage (bench/http-floor.ts)
+//   BENCH_COMPARE_FLOOR=0          in that section, skip the floors: bare node:http and node:net servers with no storage
+//                                  (bench/http-floor.ts, bench/resp-floor.ts)
 //   BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NATS_URL (nats://127.0.0.1:4222)   loopback only; skipped when unreachable
 //   BENCH_COMPARE_MAX_SECONDS      cap per measured phase of Redis and NATS (default 8, at most BENCH_MAX_SECONDS)
 //   RUNNEL_BENCH_DATABASE_URL      PostgreSQL to use (default RUNNEL_TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test)
