@@ -251,6 +251,26 @@ for (const backend of await backends()) {
       assert.equal((await poll(f.api, name, "fresh")).id, w2.id);
     });
 
+    it("forgets entries trimmed from a source: a new group starts at the first window that still holds one", async () => {
+      const src = unique("trimmed");
+      const name = unique("win");
+      const created = await f.api.post(`/stream/${src}`, { maxLen: 2 });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      await define(f.api, tumbling(name, [src]));
+      // One entry a minute for 150 minutes; the source keeps the last two. A poll after each append indexes it.
+      for (let minute = 0; minute < 150; minute++) {
+        await addAt(f, src, [[minute * 60 * SEC + SEC, { minute }]]);
+        const w = await poll(f.api, name, "early");
+        if (w) await ack(f.api, w);
+      }
+      await addAt(f, src, [[150 * 60 * SEC + 11 * SEC, { minute: 150 }]]);
+      // A poll walks past at most 100 windows whose entries are gone; this one found 149 of them before.
+      const w = await poll(f.api, name, "late");
+      assert.ok(w, "the windows of trimmed entries hold nothing to walk past");
+      assert.equal(w.start, iso(T0 + 149 * 60 * SEC));
+      assert.deepEqual(payloads(w), [{ minute: 149 }]);
+    });
+
     it("wakes a long poll when an append makes a window ready", async () => {
       const src = unique("src");
       const name = unique("win");

@@ -63,10 +63,28 @@ function nextAfter(id: StreamId): StreamId {
   return id.seq < Number.MAX_SAFE_INTEGER ? { ms: id.ms, seq: id.seq + 1 } : { ms: id.ms + 1, seq: 0 };
 }
 
+/**
+ * Forgets the index items whose entries are gone from their source: those below the source's oldest entry, and all
+ * of a source that was deleted (a source deleted and made again is a new stream). They could only lead a poll to
+ * windows with nothing left to hand out.
+ */
+async function forgetTrimmed(tx: Tx, def: WindowStreamRecord, cursors: ReadonlyMap<string, WindowSourceCursor>): Promise<void> {
+  for (const cursor of cursors.values()) {
+    const stream = await tx.streams.get(def.namespace, cursor.sourceName);
+    if (!stream || stream.id !== cursor.sourceId) {
+      await tx.windows.forgetItems(def.id, cursor.sourceId);
+      continue;
+    }
+    const first = await tx.entries.first(stream.id);
+    await tx.windows.forgetItems(def.id, stream.id, first?.id);
+  }
+}
+
 /** Runs inside a write transaction that locked the definition row. */
 export async function ingestInTx(tx: Tx, def: WindowStreamRecord, now: number): Promise<IngestResult> {
   const shape = shapeOf(def);
   const cursors = new Map((await tx.windows.cursors(def.id)).map((c) => [c.sourceName, c]));
+  await forgetTrimmed(tx, def, cursors);
   const watermarks = await tx.windows.watermarks(def.id);
   const touched = new Set<string>();
   const late: NewEntry[] = [];

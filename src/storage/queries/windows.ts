@@ -215,6 +215,22 @@ export class WindowQueries {
     );
   }
 
+  /**
+   * Forgets the items of one source whose entries are below `below` (all of the source's items without it).
+   * EXPLAIN: a range of window_items_by_source.
+   */
+  async forgetItems(id: number, sourceId: number, below?: StreamId): Promise<number> {
+    if (below === undefined) {
+      return this.sql.run("DELETE FROM window_items WHERE window_stream_id = ? AND source_id = ?", [id, sourceId]);
+    }
+    return this.sql.run("DELETE FROM window_items WHERE window_stream_id = ? AND source_id = ? AND (ms, seq) < (?, ?)", [
+      id,
+      sourceId,
+      below.ms,
+      below.seq,
+    ]);
+  }
+
   /** The earliest indexed event time at or after `from` for a key. EXPLAIN: one probe of the primary key. */
   async firstTimeFrom(id: number, key: string, from: number): Promise<number | undefined> {
     const row = await this.sql.get<{ event_time: number }>(
