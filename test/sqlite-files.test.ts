@@ -112,6 +112,37 @@ describe("sqlite files", () => {
     }
   });
 
+  test("a read does not answer with an append before the append is on disk", async () => {
+    const { engine } = await openEngine();
+    const real = fs.fdatasync;
+    try {
+      await engine.streams.append("default", "s", batchOf(10, 1, 1));
+      // Every sync now takes 200 ms, so an append is committed long before it is on disk.
+      let synced = 0;
+      fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+        setTimeout(
+          () =>
+            real(fd, (error) => {
+              synced++;
+              callback(error);
+            }),
+          200,
+        );
+      }) as typeof fs.fdatasync;
+      syncBuiltinESMExports();
+      const appended = engine.streams.append("default", "s", batchOf(10, 1, 2));
+      await sleep(50);
+      const read = await engine.streams.range("default", "s", parseRangeStart("-"), parseRangeEnd("+"), 10);
+      assert.equal(synced, 1, "the read answered once the append's sync had finished");
+      assert.equal(read.length, 2, "the read sees the committed append");
+      await appended;
+    } finally {
+      fs.fdatasync = real;
+      syncBuiltinESMExports();
+      await engine.close();
+    }
+  });
+
   test("a failed sync fails the appends whose sync was queued behind it, even if theirs succeeds", async () => {
     const { engine } = await openEngine();
     const real = fs.fdatasync;

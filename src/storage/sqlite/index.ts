@@ -177,6 +177,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   writer.pragma("temp_store = MEMORY");
   const lock = new WriterLock();
   let syncFailure: Error | undefined;
+  /** The sync that makes the latest commit durable (and every commit before it: syncs run one after another). */
+  let latestSync: Promise<void> | undefined;
   const checkpointer = new Checkpointer(
     file,
     () => lock.acquire(),
@@ -208,8 +210,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (statement !== "COMMIT") return;
       checkpointer.committed();
       if (!walSync) return;
+      const sync = walSync.sync();
+      latestSync = sync;
       try {
-        await walSync.sync();
+        await sync;
       } catch (error) {
         // After a failed sync the kernel may have dropped the pages it could not write, and a later sync can
         // succeed without them: nothing written from here on could be promised durable. Stop taking writes.
@@ -240,9 +244,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       return batcher.submit(work);
     },
-    read<T>(work: Work<T>): Promise<T> {
-      if (closed) return Promise.reject(new Error("the store is closed"));
-      return work(readTx);
+    async read<T>(work: Work<T>): Promise<T> {
+      if (closed) throw new Error("the store is closed");
+      const value = await work(readTx);
+      // The reader sees what is committed, which with `full` durability may not be on disk yet: answer only once
+      // it is, so nothing a client was shown can be undone by a power cut. (Should that sync fail, writing stops
+      // and reads show what the database holds.)
+      await latestSync?.catch(() => undefined);
+      return value;
     },
     announce() {},
     onAnnounce() {
