@@ -36,6 +36,27 @@ function batchOf(bytes: number, n: number, tag: number) {
   return Array.from({ length: n }, (_, i) => ({ payload: JSON.stringify({ tag, i, pad: "x".repeat(bytes) }) }));
 }
 
+type Fdatasync = (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+
+/**
+ * Runs `body` on a fresh engine; `replaceSync` routes its syncs to disk through a fake made from the real
+ * fdatasync. The real one is back, and the engine closed, when `body` ends.
+ */
+async function withSyncs(body: (engine: Engine, replaceSync: (fake: (real: Fdatasync) => Fdatasync) => void) => Promise<void>) {
+  const { engine } = await openEngine();
+  const real = fs.fdatasync;
+  try {
+    await body(engine, (fake) => {
+      fs.fdatasync = fake(real) as typeof fs.fdatasync;
+      syncBuiltinESMExports();
+    });
+  } finally {
+    fs.fdatasync = real;
+    syncBuiltinESMExports();
+    await engine.close();
+  }
+}
+
 describe("sqlite files", () => {
   test("the WAL stays bounded while 40 MB are appended one batch after another", async () => {
     const { engine, dir } = await openEngine();
@@ -113,13 +134,11 @@ describe("sqlite files", () => {
   });
 
   test("a read does not answer with an append before the append is on disk", async () => {
-    const { engine } = await openEngine();
-    const real = fs.fdatasync;
-    try {
+    await withSyncs(async (engine, replaceSync) => {
       await engine.streams.append("default", "s", batchOf(10, 1, 1));
       // Every sync now takes 200 ms, so an append is committed long before it is on disk.
       let synced = 0;
-      fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      replaceSync((real) => (fd, callback) => {
         setTimeout(
           () =>
             real(fd, (error) => {
@@ -128,33 +147,25 @@ describe("sqlite files", () => {
             }),
           200,
         );
-      }) as typeof fs.fdatasync;
-      syncBuiltinESMExports();
+      });
       const appended = engine.streams.append("default", "s", batchOf(10, 1, 2));
       await sleep(50);
       const read = await engine.streams.range("default", "s", parseRangeStart("-"), parseRangeEnd("+"), 10);
       assert.equal(synced, 1, "the read answered once the append's sync had finished");
       assert.equal(read.length, 2, "the read sees the committed append");
       await appended;
-    } finally {
-      fs.fdatasync = real;
-      syncBuiltinESMExports();
-      await engine.close();
-    }
+    });
   });
 
   test("a failed sync fails the appends whose sync was queued behind it, even if theirs succeeds", async () => {
-    const { engine } = await openEngine();
-    const real = fs.fdatasync;
-    try {
+    await withSyncs(async (engine, replaceSync) => {
       await engine.streams.append("default", "s", batchOf(10, 1, 1));
       let failNext = true;
-      fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      replaceSync((real) => (fd, callback) => {
         if (!failNext) return real(fd, callback);
         failNext = false;
         setTimeout(() => callback(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })), 100);
-      }) as typeof fs.fdatasync;
-      syncBuiltinESMExports();
+      });
       const first = engine.streams.append("default", "s", batchOf(10, 1, 2));
       await sleep(20);
       // Committed while the first sync is failing; its own sync runs after that one, for real, and succeeds.
@@ -163,27 +174,19 @@ describe("sqlite files", () => {
       assert.deepEqual(settled.map((r) => r.status), ["rejected", "rejected"]);
       for (const r of settled) assert.match(String((r as PromiseRejectedResult).reason), /may or may not have been stored/);
       await assert.rejects(engine.streams.append("default", "s", batchOf(10, 1, 4)), /writes stopped after a failed sync/);
-    } finally {
-      fs.fdatasync = real;
-      syncBuiltinESMExports();
-      await engine.close();
-    }
+    });
   });
 
   test("a failed sync to disk: those writes are reported as unknown, never stored twice, and writing stops", async () => {
-    const { engine } = await openEngine();
-    const real = fs.fdatasync;
-    try {
+    await withSyncs(async (engine, replaceSync) => {
       await engine.streams.append("default", "a", [{ payload: "0" }]);
       await engine.streams.append("default", "b", [{ payload: "0" }]);
       let failNext = true;
-      const failing = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      replaceSync((real) => (fd, callback) => {
         if (!failNext) return real(fd, callback);
         failNext = false;
         setImmediate(() => callback(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })));
-      }) as typeof fs.fdatasync;
-      fs.fdatasync = failing;
-      syncBuiltinESMExports();
+      });
       const settled = await Promise.allSettled([
         engine.streams.append("default", "a", [{ payload: '"once"' }]),
         engine.streams.append("default", "b", [{ payload: '"once"' }]),
@@ -196,10 +199,6 @@ describe("sqlite files", () => {
       assert.ok((await engine.streams.length("default", "a")) <= 2);
       assert.ok((await engine.streams.length("default", "b")) <= 2);
       await assert.rejects(engine.streams.append("default", "a", [{ payload: "1" }]), /writes stopped after a failed sync/);
-    } finally {
-      fs.fdatasync = real;
-      syncBuiltinESMExports();
-      await engine.close();
-    }
+    });
   });
 });
