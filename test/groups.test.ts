@@ -311,6 +311,21 @@ for (const backend of await backends()) {
         assert.deepEqual((await pending(api, s, "g")).consumers, [{ name: "c", pending: 1 }]);
       });
 
+      it("a blocking read whose client went away does not take the next entry", async () => {
+        const s = unique("block-gone");
+        await createGroup(api, s, "g", "$");
+        const gone = new AbortController();
+        const abandoned = fetch(`${server.url}/stream/${s}/group/g/consumer/leaver?block=5000`, { signal: gone.signal });
+        await sleep(100);
+        gone.abort();
+        await assert.rejects(abandoned, { name: "AbortError" });
+        await sleep(100);
+        const id = await add(api, s, { after: "leaving" });
+        await sleep(100);
+        assert.deepEqual(idsOf(await read(api, s, "g", "stayer")), [id]);
+        assert.deepEqual((await pending(api, s, "g")).consumers, [{ name: "stayer", pending: 1 }]);
+      });
+
       it("a blocking read returns a delayed entry once it becomes due", async () => {
         const s = unique("blockdelay");
         await createGroup(api, s, "g", "$");

@@ -119,7 +119,7 @@ export function groupRoutes(app: FastifyInstance, { engine, namespaceOf }: HttpC
         block: q.block,
         id: q.id ?? ">",
         noAck: q.noack ?? false,
-        signal: abortOnClose(reply.raw),
+        signal: q.block === undefined ? undefined : abortOnClose(reply.raw),
         memberId,
       });
       return reply

@@ -209,12 +209,11 @@ export function streamRoutes(app: FastifyInstance, { engine, namespaceOf }: Http
   app.get("/stream/:stream/read", { schema: { params: StreamParams, querystring: ReadQuery } }, async (req, reply) => {
     const { stream } = req.params as { stream: string };
     const q = req.query as { after?: string; count?: number; block?: number };
-    const closed = abortOnClose(reply.raw);
     const entries = await engine.streams.read(namespaceOf(req), stream, {
       after: q.after ?? "0-0",
       count: q.count ?? 100,
       block: q.block,
-      signal: closed,
+      signal: q.block === undefined ? undefined : abortOnClose(reply.raw),
     });
     return sendJson(reply, objectJson({ stream }, { entries: entriesJson(entries) }));
   });
@@ -244,7 +243,10 @@ function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** An AbortSignal that fires when the client goes away, so a blocked read stops waiting for it. */
+/**
+ * An AbortSignal that fires when the client goes away, so a blocked read stops waiting for it. Only reads that
+ * may block ask for one: it costs a listener and a controller per request.
+ */
 export function abortOnClose(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   // A response that was written in full closes too; aborting then would only build an AbortError for nobody.
