@@ -154,9 +154,13 @@ export async function readNew(
     }
   }
 
-  candidates.sort(byPriorityThenId);
+  // Candidates of one scan and nothing deferred are in order already, and when all of them are taken every
+  // row the scan found was delivered or set aside: the common read needs no sort and no set of ids.
+  const oneScan = scans.length <= 1 && candidates.every((c) => c.deferred === undefined);
+  if (!oneScan) candidates.sort(byPriorityThenId);
   const taken = candidates.slice(0, count);
-  const takenIds = new Set(taken.map((c) => `${c.entry.id.ms}-${c.entry.id.seq}`));
+  const takenIds =
+    oneScan && taken.length === candidates.length ? undefined : new Set(taken.map((c) => `${c.entry.id.ms}-${c.entry.id.seq}`));
   const deliveries: Delivery[] = [];
   let last = group.lastDelivered;
   let fresh = 0;
@@ -198,7 +202,7 @@ export async function readNew(
           deliveryCount: 0,
           history: null,
         });
-      } else if (!takenIds.has(`${e.id.ms}-${e.id.seq}`)) break;
+      } else if (takenIds && !takenIds.has(`${e.id.ms}-${e.id.seq}`)) break;
       cursor = e.id;
     }
     if (compareIds(cursor, scan.cursor) !== 0) moved.push({ partition: scan.partition, priority: scan.level, id: cursor });
