@@ -329,8 +329,8 @@ for (const backend of await backends()) {
       const group = unique("workers");
       const a = await connect("default", queue);
       const b = await connect("default", queue);
-      const subA = await a.subscribe({ consumerGroup: group });
-      await b.subscribe({ consumerGroup: group });
+      const subA = await a.subscribe({ consumerGroup: group, ackMode: "manual" });
+      await b.subscribe({ consumerGroup: group, ackMode: "manual" });
       assert.equal(subA.consumerGroup, group);
       assert.equal(subA.ackMode, "manual");
       const ids: string[] = [];
@@ -394,11 +394,26 @@ for (const backend of await backends()) {
       await until(async () => (await pendingCount(api, queue, group)).count === 0, "nothing pending");
     });
 
+    it("a group subscriber that never acks, as in the seed's client, gets every entry (auto is the default)", async () => {
+      const queue = unique("seedclient");
+      const group = unique("g");
+      const conn = await connect("default", queue);
+      const sub = await conn.subscribe({ consumerGroup: group, filters: { messageType: "OrderCreated" } });
+      assert.equal(sub.ackMode, "auto");
+      // More than the 1,000 unacknowledged entries a manual subscriber may hold.
+      const entries = Array.from({ length: 1100 }, (_, n) => ({ payload: { n }, type: "OrderCreated" }));
+      const res = await api.post(`/stream/${queue}/entries`, { entries });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const got = await conn.waitEntries(1100, "all 1100 entries");
+      assert.deepEqual(got.map((e) => e.id).sort(cmp), res.body.ids);
+      await until(async () => (await pendingCount(api, queue, group)).count === 0, "nothing pending");
+    });
+
     it("a group connection's filter settles the entries it skips", async () => {
       const queue = unique("groupfilter");
       const group = unique("g");
       const conn = await connect("default", queue);
-      await conn.subscribe({ consumerGroup: group, filters: { messageType: "Wanted" } });
+      await conn.subscribe({ consumerGroup: group, ackMode: "manual", filters: { messageType: "Wanted" } });
       await append(api, "default", queue, { payload: 1, messageType: "Other" });
       const wanted = await append(api, "default", queue, { payload: 2, messageType: "Wanted" });
       const got = await conn.waitEntries(1, "the wanted entry");
@@ -414,7 +429,7 @@ for (const backend of await backends()) {
       const queue = unique("redeliver");
       const group = unique("g");
       const a = await connect("default", queue);
-      await a.subscribe({ consumerGroup: group });
+      await a.subscribe({ consumerGroup: group, ackMode: "manual" });
       const ids: string[] = [];
       for (let n = 0; n < 5; n++) ids.push(await append(api, "default", queue, { payload: { n } }));
       const first = await a.waitEntries(5, "entries on the first connection");
@@ -423,7 +438,7 @@ for (const backend of await backends()) {
       assert.equal((await a.request({ type: "ack", messageId: ids[0] })).acked, 1);
 
       const b = await connect("default", queue);
-      await b.subscribe({ consumerGroup: group });
+      await b.subscribe({ consumerGroup: group, ackMode: "manual" });
       await sleep(100);
       assert.equal(b.entries().length, 0, "nothing for the second connection while the first holds them");
       a.ws.terminate();

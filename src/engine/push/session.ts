@@ -36,7 +36,10 @@ export interface SubscribeOptions {
    * Group: where a group that does not exist yet starts (default `$`).
    */
   startId?: string | undefined;
-  /** Group only: `manual` keeps entries pending until acked (default); `auto` acks them once sent. */
+  /**
+   * Group only: `auto` (the default) acks entries once sent, so a client that never acks, as in the WebSocket
+   * protocol of the seeds, keeps receiving; `manual` keeps them pending until the client acks them.
+   */
   ackMode?: AckMode | undefined;
   /** Group only: most unacknowledged entries held at once (manual mode). */
   maxInFlight?: number | undefined;
@@ -159,7 +162,7 @@ export class PushSession {
       memberId === undefined
         ? undefined
         : { id: memberId, heartbeatMs: await this.services.groups.requireMember(this.namespace, this.stream, group, memberId) };
-    const ackMode = options.ackMode ?? "manual";
+    const ackMode = options.ackMode ?? "auto";
     const info: SubscriptionInfo = {
       consumerGroup: group,
       consumer: this.id,

@@ -120,7 +120,7 @@ export function queueStreamRoutes(app: FastifyInstance, { engine }: HttpContext,
         consumerGroup: q.consumerGroup,
         filters,
         startId: resumeFrom ?? q.startId,
-        ackMode: q.ackMode ?? (q.consumerGroup === undefined ? undefined : "auto"),
+        ackMode: q.ackMode,
         memberId: q.memberId,
       });
       cursor = info.startId;
