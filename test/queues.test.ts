@@ -351,5 +351,61 @@ for (const backend of await backends()) {
         assert.equal((await api.get(queuePath(other, orders))).status, 404);
       });
     });
+
+    describe("POST, PATCH and DELETE /api/v1/queues/:setupId/:queueName", () => {
+      it("creates a queue with partitions in any setup, whose group members then share them", async () => {
+        const setupId = unique("my-setup");
+        const queue = unique("orders");
+        const created = await api.post(queuePath(setupId, queue), { partitions: 4, maxLen: 1000 });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        assert.equal(created.body.message, "Queue created successfully");
+        assert.equal(created.body.partitions, 4);
+        assert.equal(created.body.config.maxLen, 1000);
+
+        const groups = `${queuePath(setupId, queue)}/consumer-groups`;
+        const group = await api.post(groups, { groupName: "order-processors", maxMembers: 10, loadBalancingStrategy: "ROUND_ROBIN" });
+        assert.equal(group.status, 201, JSON.stringify(group.body));
+        const a = await api.post(`${groups}/order-processors/members`, { memberName: "a" });
+        const b = await api.post(`${groups}/order-processors/members`, { memberName: "b" });
+        assert.equal(b.status, 201, JSON.stringify(b.body));
+        const described = await api.get(`${groups}/order-processors`);
+        const assigned = (described.body.members as any[]).map((m) => m.assignedPartitions as number[]);
+        assert.deepEqual(assigned.map((p) => p.length), [2, 2], JSON.stringify(described.body.members));
+        assert.deepEqual(assigned.flat().sort(), [0, 1, 2, 3]);
+        assert.ok(a.body.memberId);
+
+        const grown = await api.patch(queuePath(setupId, queue), { partitions: 6 });
+        assert.equal(grown.status, 200, JSON.stringify(grown.body));
+        assert.equal(grown.body.partitions, 6);
+        assert.equal((await api.get(queuePath(setupId, queue))).body.partitions, 6);
+        assert.equal((await api.get(queuePath("default", queue))).status, 404, "the queue lives in its setup only");
+      });
+
+      it("refuses a second create, shrinking, and bad options, changing nothing", async () => {
+        const setupId = unique("setup");
+        const queue = unique("q");
+        assert.equal((await api.post(queuePath(setupId, queue), { partitions: 3 })).status, 201);
+        const again = await api.post(queuePath(setupId, queue), { partitions: 5 });
+        assert.equal(again.status, 409, JSON.stringify(again.body));
+        const shrink = await api.patch(queuePath(setupId, queue), { partitions: 2 });
+        assert.equal(shrink.status, 409, JSON.stringify(shrink.body));
+        assert.equal(shrink.body.error.field, "partitions");
+        const bad = await api.post(queuePath(setupId, unique("q")), { partitions: 0 });
+        assert.equal(bad.status, 400, JSON.stringify(bad.body));
+        assert.equal(bad.body.error.field, "partitions");
+        assert.equal((await api.get(queuePath(setupId, queue))).body.partitions, 3);
+      });
+
+      it("deletes a queue with its messages", async () => {
+        const setupId = unique("setup");
+        const queue = unique("q");
+        assert.equal((await api.post(`${queuePath(setupId, queue)}/messages`, { payload: 1 })).status, 201);
+        const deleted = await api.del(queuePath(setupId, queue));
+        assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+        assert.equal(deleted.body.deleted, true);
+        assert.equal((await api.get(queuePath(setupId, queue))).status, 404);
+        assert.equal((await api.del(queuePath(setupId, queue))).status, 404);
+      });
+    });
   });
 }

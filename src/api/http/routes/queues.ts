@@ -5,7 +5,7 @@ import { formatId } from "../../../core/ids.js";
 import type { HttpContext } from "../context.js";
 import { toNewEntry } from "../entry-input.js";
 import { shapeBy } from "../validation.js";
-import { EntryInput, Name, type EntryInputT } from "../schemas.js";
+import { EntryInput, Name, StreamOptions, type EntryInputT, type StreamOptionsT } from "../schemas.js";
 
 const QueueParams = Type.Object({ setupId: Name, queueName: Name });
 const BatchBody = Type.Object(
@@ -64,11 +64,11 @@ export function queueRoutes(app: FastifyInstance, { engine }: HttpContext): void
     return reply.status(201).send(await sendBatch(req.params as Q, body.messages));
   });
 
-  app.get("/api/v1/queues/:setupId/:queueName", { schema: { params: QueueParams } }, async (req) => {
-    const { setupId, queueName } = req.params as Q;
+  /** A queue as seed 000 describes it, with `message` saying what was done. */
+  async function queueJson({ setupId, queueName }: Q, message: string) {
     const info = await engine.streams.info(setupId, queueName);
     return {
-      message: "Queue information retrieved successfully",
+      message,
       setupId,
       queueName,
       messageCount: info.length,
@@ -87,5 +87,29 @@ export function queueRoutes(app: FastifyInstance, { engine }: HttpContext): void
       createdAt: info.createdAt,
       timestamp: Date.now(),
     };
+  }
+
+  app.get("/api/v1/queues/:setupId/:queueName", { schema: { params: QueueParams } }, async (req) =>
+    queueJson(req.params as Q, "Queue information retrieved successfully"),
+  );
+
+  // The seed leaves open how a queue gets its partitions; these take the options of POST and PATCH
+  // /stream/:stream, in any setup (the /stream routes serve the default one only).
+  app.post("/api/v1/queues/:setupId/:queueName", { schema: { params: QueueParams, body: StreamOptions } }, async (req, reply) => {
+    const q = req.params as Q;
+    await engine.streams.create(q.setupId, q.queueName, req.body as StreamOptionsT);
+    return reply.status(201).send(await queueJson(q, "Queue created successfully"));
+  });
+
+  app.patch("/api/v1/queues/:setupId/:queueName", { schema: { params: QueueParams, body: StreamOptions } }, async (req) => {
+    const q = req.params as Q;
+    await engine.streams.configure(q.setupId, q.queueName, req.body as StreamOptionsT);
+    return queueJson(q, "Queue configured successfully");
+  });
+
+  app.delete("/api/v1/queues/:setupId/:queueName", { schema: { params: QueueParams } }, async (req) => {
+    const { setupId, queueName } = req.params as Q;
+    await engine.streams.delete(setupId, queueName);
+    return { message: "Queue deleted successfully", setupId, queueName, deleted: true, timestamp: Date.now() };
   });
 }
