@@ -402,15 +402,31 @@ for (const backend of await backends()) {
         assert.deepEqual(((await redis.xrange(s, "-", "+")) as RawEntry[]).map((e) => e[1]![1]), values);
       });
 
-      it("a reply holds at most 10,000 entries", async () => {
+      it("replies past 10,000 entries hold all that COUNT asks for, or all there are without it", async () => {
         const s = unique("rs");
         const p = redis.pipeline();
         for (let i = 0; i < 10_050; i++) p.xadd(s, "*", "i", String(i));
         await p.exec();
         assert.equal(await redis.xlen(s), 10_050);
-        assert.equal(((await redis.xrange(s, "-", "+")) as RawEntry[]).length, 10_000);
-        assert.equal(((await redis.xrange(s, "-", "+", "COUNT", 20_000)) as RawEntry[]).length, 10_000);
+        const all = (await redis.xrange(s, "-", "+")) as RawEntry[];
+        assert.deepEqual(all.map((e) => e[1]![1]), Array.from({ length: 10_050 }, (_, i) => String(i)));
+        const ids = all.map((e) => e[0]!);
+        assert.equal(((await redis.xrange(s, "-", "+", "COUNT", 10_020)) as RawEntry[]).length, 10_020);
+        const newestFirst = (await redis.xrevrange(s, "+", "-", "COUNT", 20_000)) as RawEntry[];
+        assert.deepEqual(newestFirst.map((e) => e[0]), [...ids].reverse());
         assert.equal(await redis.xrange(s, "-", "+", "COUNT", 0), null);
+
+        const [[, read]] = (await redis.xread("STREAMS", s, "0")) as [string, RawEntry[]][];
+        assert.deepEqual(read!.map((e) => e[0]), ids);
+        await redis.xgroup("CREATE", s, "g", "0");
+        const [[, fresh]] = (await redis.xreadgroup("GROUP", "g", "c", "COUNT", 10_030, "STREAMS", s, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(fresh!.map((e) => e[0]), ids.slice(0, 10_030));
+        const [[, history]] = (await redis.xreadgroup("GROUP", "g", "c", "STREAMS", s, "0")) as [string, RawEntry[]][];
+        assert.deepEqual(history!.map((e) => e[0]), ids.slice(0, 10_030));
+        const listed = (await redis.xpending(s, "g", "-", "+", 20_000)) as [string, string, number, number][];
+        assert.deepEqual(listed.map((row) => [row[0], row[3]]), ids.slice(0, 10_030).map((id) => [id, 2]));
+        const [[, rest]] = (await redis.xreadgroup("GROUP", "g", "c", "STREAMS", s, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(rest!.map((e) => e[0]), ids.slice(10_030));
       });
 
       it("XDEL and XTRIM (MAXLEN and MINID) remove entries and say how many", async () => {

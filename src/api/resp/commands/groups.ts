@@ -1,6 +1,7 @@
 // Consumer-group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
 import { formatId, inclusiveEnd, inclusiveStart, MAX_ID, parseRangeEnd, parseRangeStart, type StreamId } from "../../../core/ids.js";
 import { RunnelError } from "../../../core/errors.js";
+import { MAX_COUNT } from "../../../engine/streams.js";
 import { ArgReader, integer, streamId } from "../args.js";
 import {
   BUSYGROUP,
@@ -155,16 +156,24 @@ async function xpending(ctx: CommandContext, args: string[]): Promise<Reply> {
     await inGroup(key, group, () => ctx.engine.groups.pending(ns, key, group, { count: 0 }));
     return [];
   }
-  const rows = await inGroup(key, group, () =>
-    ctx.engine.groups.pending(ns, key, group, {
-      start,
-      end,
-      count,
-      ...(consumer === undefined ? {} : { consumer }),
-      ...(minIdleMs === undefined ? {} : { minIdleMs }),
-    }),
-  );
-  return rows.map((p) => [formatId(p.id), p.consumer, p.idleMs, p.deliveryCount]);
+  // The engine lists at most MAX_COUNT a call: page on, so the reply holds all that `count` asks for.
+  const replies: Reply[] = [];
+  let from = start;
+  for (;;) {
+    const page = await inGroup(key, group, () =>
+      ctx.engine.groups.pending(ns, key, group, {
+        start: from,
+        end,
+        count: Math.min(count - replies.length, MAX_COUNT),
+        ...(consumer === undefined ? {} : { consumer }),
+        ...(minIdleMs === undefined ? {} : { minIdleMs }),
+      }),
+    );
+    for (const p of page) replies.push([formatId(p.id), p.consumer, p.idleMs, p.deliveryCount]);
+    const next = page.length === MAX_COUNT ? inclusiveStart({ id: page[page.length - 1]!.id, exclusive: true }) : undefined;
+    if (replies.length >= count || !next) return replies;
+    from = next;
+  }
 }
 
 async function xclaim(ctx: CommandContext, args: string[]): Promise<Reply> {

@@ -9,6 +9,7 @@ import { NULL_ARRAY, type Reply } from "../protocol.js";
 import type { Command, CommandContext } from "./types.js";
 
 interface ReadRequest {
+  /** Entries wanted from each stream; without COUNT (or with 0), all there are. */
   count: number;
   block: number | undefined;
   noAck: boolean;
@@ -17,9 +18,30 @@ interface ReadRequest {
   streams: { key: string; id: string }[];
 }
 
+const ALL = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The engine answers at most MAX_COUNT entries a call; Redis answers all that COUNT asks for. After a full first
+ * page (the one that may have blocked), reads on without blocking until `wanted` are there or a page comes short.
+ */
+async function readOn<T extends { id: { ms: number; seq: number } }>(
+  wanted: number,
+  first: T[],
+  next: (after: string, count: number) => Promise<T[]>,
+): Promise<T[]> {
+  const all = first;
+  let page = first;
+  while (page.length === MAX_COUNT && all.length < wanted) {
+    const last = page[page.length - 1]!.id;
+    page = await next(`${last.ms}-${last.seq}`, Math.min(wanted - all.length, MAX_COUNT));
+    for (const item of page) all.push(item);
+  }
+  return all;
+}
+
 function parseRead(args: readonly string[], grouped: boolean): ReadRequest {
   const name = grouped ? "xreadgroup" : "xread";
-  const req: ReadRequest = { count: MAX_COUNT, block: undefined, noAck: false, group: undefined, streams: [] };
+  const req: ReadRequest = { count: ALL, block: undefined, noAck: false, group: undefined, streams: [] };
   let i = 0;
   for (; i < args.length; i++) {
     const word = args[i]!.toUpperCase();
@@ -27,7 +49,7 @@ function parseRead(args: readonly string[], grouped: boolean): ReadRequest {
     if (word === "STREAMS") break;
     if (word === "COUNT" && left >= 1) {
       const n = integer(args[++i]!);
-      req.count = n <= 0 ? MAX_COUNT : Math.min(n, MAX_COUNT);
+      req.count = n <= 0 ? ALL : n;
     } else if (word === "BLOCK" && left >= 1) {
       req.block = timeout(args[++i]!);
     } else if (word === "GROUP" && left >= 2) {
@@ -121,9 +143,12 @@ async function xread(ctx: CommandContext, args: string[]): Promise<Reply> {
       }
     }),
   );
-  const results = await readAll<Entry>(ctx, req.streams.map((s) => s.key), req.block, (i, block, signal) =>
-    ctx.engine.streams.read(ctx.namespace, req.streams[i]!.key, { after: after[i]!, count: req.count, block, signal }),
-  );
+  const results = await readAll<Entry>(ctx, req.streams.map((s) => s.key), req.block, async (i, block, signal) => {
+    const key = req.streams[i]!.key;
+    const read = (from: string, count: number, wait?: number) =>
+      ctx.engine.streams.read(ctx.namespace, key, { after: from, count, block: wait, signal });
+    return readOn(req.count, await read(after[i]!, Math.min(req.count, MAX_COUNT), block), read);
+  });
   const reply: Reply[] = [];
   results.forEach((entries, i) => {
     if (entries.length > 0) reply.push([req.streams[i]!.key, entries.map(entryReply)]);
@@ -150,17 +175,20 @@ async function xreadgroup(ctx: CommandContext, args: string[]): Promise<Reply> {
   }
   // Like Redis, a read that asks for a consumer's history answers at once.
   const block = req.streams.some((s) => s.id !== ">") ? undefined : req.block;
-  const results = await readAll<Delivery>(ctx, req.streams.map((s) => s.key), block, (i, wait, signal) => {
+  const results = await readAll<Delivery>(ctx, req.streams.map((s) => s.key), block, async (i, wait, signal) => {
     const { key, id } = req.streams[i]!;
-    return withGroup(key, name, () =>
-      ctx.engine.groups.read(ctx.namespace, key, name, consumer, {
-        count: req.count,
-        id,
-        block: wait,
-        noAck: req.noAck,
-        signal,
-      }),
-    );
+    // New entries: each further page is simply the next read; the consumer's history: the page after the last id.
+    const read = (from: string, count: number, blockFor?: number) =>
+      withGroup(key, name, () =>
+        ctx.engine.groups.read(ctx.namespace, key, name, consumer, {
+          count,
+          id: id === ">" ? ">" : from,
+          block: blockFor,
+          noAck: req.noAck,
+          signal,
+        }),
+      );
+    return readOn(req.count, await read(id, Math.min(req.count, MAX_COUNT), wait), read);
   });
   const reply: Reply[] = [];
   results.forEach((deliveries, i) => {

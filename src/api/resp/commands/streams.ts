@@ -1,5 +1,6 @@
 // Stream commands: XADD (pipelined ones to one stream become one append), XLEN, XRANGE, XREVRANGE, XDEL, XTRIM.
 import { formatId, parseRangeEnd, parseRangeStart } from "../../../core/ids.js";
+import { MAX_COUNT } from "../../../engine/streams.js";
 import type { NewEntry } from "../../../core/types.js";
 import type { TrimBy } from "../../../engine/index.js";
 import { ArgReader, integer, nonNegative, streamId } from "../args.js";
@@ -133,8 +134,20 @@ async function range(ctx: CommandContext, args: string[], reverse: boolean): Pro
       await ctx.engine.streams.get(ctx.namespace, key);
       return NULL_ARRAY;
     }
-    const entries = await ctx.engine.streams.range(ctx.namespace, key, start, end, count ?? Number.MAX_SAFE_INTEGER, reverse);
-    return entries.map(entryReply);
+    // The engine answers at most MAX_COUNT entries a call; Redis answers all that COUNT asks for (all, without
+    // it), and a client paging until a reply is shorter than its COUNT must not stop early: read on in pages.
+    const wanted = count ?? Number.MAX_SAFE_INTEGER;
+    const replies: Reply[] = [];
+    let [low, high] = [start, end];
+    while (replies.length < wanted) {
+      const page = await ctx.engine.streams.range(ctx.namespace, key, low, high, Math.min(wanted - replies.length, MAX_COUNT), reverse);
+      for (const e of page) replies.push(entryReply(e));
+      if (page.length < MAX_COUNT) break;
+      const last = { id: page[page.length - 1]!.id, exclusive: true };
+      if (reverse) high = last;
+      else low = last;
+    }
+    return replies;
   } catch (error) {
     if (isMissing(error, "stream")) return [];
     throw error;
