@@ -846,6 +846,16 @@ for (const backend of await backends()) {
         assert.deepEqual(entries.map((e) => e[1]), [["a", "1"], ["n", "1"], ["n", "2"]]);
         assert.equal(await redis.xlen("bad name!"), 0);
       });
+
+      it("keys with Redis hash tags work, and are the streams HTTP serves under the same name", async () => {
+        const s = unique("app:{user1}:events");
+        const id = await redis.xadd(s, "*", "a", "1");
+        await redis.xgroup("CREATE", s, "{g}", "0");
+        const [[, got]] = (await redis.xreadgroup("GROUP", "{g}", "c", "STREAMS", s, ">")) as [string, RawEntry[]][];
+        assert.deepEqual(got!.map((e) => e[0]), [id]);
+        const res = await fetch(`${server.url}/stream/${encodeURIComponent(s)}/range`);
+        assert.deepEqual(((await res.json()) as { entries: { id: string }[] }).entries.map((e) => e.id), [id]);
+      });
     });
   });
 

@@ -256,16 +256,17 @@ for (const backend of await backends()) {
         assert.equal(await lengthOf(api, stream), 3);
       });
 
-      it("accepts names of up to 200 letters, digits and _ . : @ - and refuses longer ones", async () => {
-        for (const stream of [unique("a.b:c@d_e"), `x${"y".repeat(199)}`]) {
+      it("accepts names of up to 200 letters, digits and _ . : @ - { } and refuses longer ones", async () => {
+        for (const name of [unique("a.b:c@d_e"), `x${"y".repeat(199)}`, unique("app:{user1}:events"), unique("{tag}")]) {
+          const stream = encodeURIComponent(name);
           const id = await addOk(api, stream, "named");
           assert.deepEqual(
             (await rangeOf(api, stream)).map((e) => e.id),
             [id],
           );
-          assert.equal((await api.get(`/stream/${stream}/info`)).body.name, stream);
+          assert.equal((await api.get(`/stream/${stream}/info`)).body.name, name);
         }
-        for (const stream of [`x${"y".repeat(200)}`, ".dot-first", "has%20space"]) {
+        for (const stream of [`x${"y".repeat(200)}`, ".dot-first", "has%20space", "%7Dbrace-first"]) {
           const res = await api.post(`/stream/${stream}/add`, "1");
           assert.equal(res.status, 400, stream);
           assert.equal(res.body.error.code, "RUNNEL_BAD_REQUEST");
