@@ -19,12 +19,19 @@ export interface ConsumeOptions extends GroupReadingOptions {
   count?: number;
   /**
    * Acknowledge each message once the loop asks for the next one (acks are sent together, before the next
-   * read). A message whose loop body leaves the loop (`break`, `throw`) is not acknowledged.
+   * read). A message whose loop body leaves the loop (`break`, `throw`) is not acknowledged. When the acks fail
+   * (told to `onError`), their messages come again from the next read.
    */
   autoAck?: boolean;
-  /** Ends the iteration: a waiting read is cancelled and the loop finishes without an error. */
+  /**
+   * Ends the iteration: a waiting request is cancelled, no further message is handed out, and the loop finishes
+   * without an error (the messages fetched but not handed out are given back).
+   */
   signal?: AbortSignal;
-  /** Told about problems the iterator rides out: an unreachable server (it retries with backoff), a failed auto-ack. */
+  /**
+   * Told about problems the iterator rides out: an unreachable server (it retries with backoff), a deleted group
+   * or stream (it creates them again), a failed auto-ack.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -50,7 +57,8 @@ export function resolveConsumeOptions(options: ConsumeOptions = {}): { count: nu
  * Reads a group as one consumer, as an async iterator. It first re-reads the consumer's own pending
  * entries (left by an earlier run under the same name), then new ones; with `autoClaimIdleMs` it also takes
  * over entries other consumers left pending that long. When the loop ends early, the entries fetched but
- * not yet handed out are given back to the group.
+ * not yet handed out are given back to the group. A group or stream deleted while it runs is created again
+ * (at `startId`) and the loop carries on; with `createGroup: false` it ends with the `NotFoundError`.
  *
  * @example
  * ```ts
@@ -80,8 +88,9 @@ export function consume<T = unknown>(
       await groups.ack(stream, group, batch.map((m) => m.id));
       for (const m of batch) m.markAcked();
     } catch (error) {
-      // Not acknowledged: the entries stay pending and come back (own-pending recovery, auto-claim).
+      // Still pending here, where only a re-read of this consumer's own entries finds them: hand them out again.
       onError?.(error);
+      reader.recoverOwn();
     }
   }
 
@@ -96,14 +105,16 @@ export function consume<T = unknown>(
           backoff.reset();
         } catch (error) {
           if (signal?.aborted) return;
-          if (error instanceof NotFoundError && (error.field === "group" || error.field === "stream")) reader.groupLost();
-          if (!(error instanceof UnavailableError)) throw error;
+          const lost = error instanceof NotFoundError && (error.field === "group" || error.field === "stream");
+          // A deleted group is created again by the next read, unless this reader may not create it.
+          const recoverable = lost ? reader.groupLost() : error instanceof UnavailableError;
+          if (!recoverable) throw error;
           onError?.(error);
           await sleep(backoff.next(), signal);
           continue;
         }
         unhanded = entries.map((e) => new GroupMessage(e, stream, group, consumer, groups));
-        while (unhanded.length > 0) {
+        while (unhanded.length > 0 && !signal?.aborted) {
           const message = unhanded.shift()!;
           yield message;
           if (autoAck && !message.settled) toAck.push(message);

@@ -1,4 +1,5 @@
-// What `consume` and `worker` read from a group: own pending entries first, then auto-claims when due, then new entries.
+// What `consume` and `worker` read from a group: own pending entries first (and again after a failed ack or nack),
+// then auto-claims when due, then new entries.
 import { BadRequestError, ConflictError } from "../core/errors.js";
 import { compareIds, parseId } from "../core/ids.js";
 import type { GroupEntry } from "./entry.js";
@@ -27,7 +28,10 @@ export interface GroupReadingOptions {
   createGroup?: boolean;
   /** Where a group created here starts: `$` only new entries (default), `0` the beginning, or an id. */
   startId?: string;
-  /** First re-read this consumer's own pending entries, left by an earlier run under the same name (default true). */
+  /**
+   * First re-read this consumer's own pending entries, left by an earlier run under the same name (default true).
+   * An ack or nack that fails while it runs makes it re-read them again in any case.
+   */
   recoverPending?: boolean;
   /**
    * Hand out each payload as a RawJson of the exact text the server stored (a number such as
@@ -87,6 +91,21 @@ export function resolveGroupReadingOptions(options: GroupReadingOptions = {}): R
 
 const ZERO = "0-0";
 
+/**
+ * Answers `request`, or rejects with the signal's reason as soon as it aborts. The groups API takes no signal
+ * for these requests, so the request itself runs on; what matters is that a stopping reader does not wait on
+ * a server that never answers.
+ */
+function orAbort<R>(request: Promise<R>, signal: AbortSignal | undefined): Promise<R> {
+  if (!signal) return request;
+  return new Promise<R>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+    void request.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
 /** Reads a group as one consumer; each `next` answers the next entries to process (maybe none). */
 export class GroupReader<T> {
   private ready = false;
@@ -94,6 +113,8 @@ export class GroupReader<T> {
   private ownCursor = ZERO;
   private claimCursor = ZERO;
   private nextClaimAt = 0;
+  /** An ack or nack failed: the next read starts again from this consumer's oldest pending entry. */
+  private rewind = false;
 
   constructor(
     private readonly groups: GroupsApi,
@@ -105,23 +126,40 @@ export class GroupReader<T> {
     this.phase = options.recoverPending ? "own" : "new";
   }
 
-  /** Forgets that the group exists (it or its stream was deleted): the next read creates it again when allowed. */
-  groupLost(): void {
+  /**
+   * Forgets that the group exists (it or its stream was deleted): the next read creates it again when allowed.
+   * Answers whether it is (createGroup).
+   */
+  groupLost(): boolean {
     this.ready = false;
+    return this.options.createGroup;
+  }
+
+  /**
+   * Makes the next read re-read this consumer's own pending entries from the oldest: an ack or nack that failed
+   * left its entry pending here, where only such a read finds it. Entries still being handled come back too.
+   */
+  recoverOwn(): void {
+    this.rewind = true;
   }
 
   /** Up to `max` entries: own pending ones, then auto-claimed ones when due, then new ones (waiting up to blockMs). */
   async next(max: number, signal?: AbortSignal): Promise<GroupEntry<T>[]> {
     if (!this.ready) {
-      await this.ensureGroup();
+      await this.ensureGroup(signal);
       this.ready = true;
+    }
+    if (this.rewind) {
+      this.rewind = false;
+      this.phase = "own";
+      this.ownCursor = ZERO;
     }
     if (this.phase === "own") {
       const entries = await this.readOwn(max, signal);
       if (entries !== undefined) return entries;
     }
     if (this.options.autoClaimIdleMs !== undefined && Date.now() >= this.nextClaimAt) {
-      const claimed = await this.autoClaim(this.options.autoClaimIdleMs, max);
+      const claimed = await this.autoClaim(this.options.autoClaimIdleMs, max, signal);
       if (claimed.length > 0) return claimed;
     }
     let block = this.options.blockMs;
@@ -131,9 +169,10 @@ export class GroupReader<T> {
     return r.entries;
   }
 
-  private async ensureGroup(): Promise<void> {
+  private async ensureGroup(signal?: AbortSignal): Promise<void> {
     if (!this.options.createGroup) return;
-    await this.groups.create(this.stream, this.group, { startId: this.options.startId, mkStream: true }).catch((error: unknown) => {
+    const created = this.groups.create(this.stream, this.group, { startId: this.options.startId, mkStream: true });
+    await orAbort(created, signal).catch((error: unknown) => {
       if (!(error instanceof ConflictError)) throw error;
     });
   }
@@ -153,18 +192,19 @@ export class GroupReader<T> {
     }
     this.ownCursor = ids.reduce((a, b) => (compareIds(parseId(a), parseId(b)) >= 0 ? a : b));
     // Entries deleted while pending can never be processed: settle them.
-    if (r.deleted.length > 0) await this.groups.ack(this.stream, this.group, r.deleted);
+    if (r.deleted.length > 0) await orAbort(this.groups.ack(this.stream, this.group, r.deleted), signal);
     return r.entries;
   }
 
-  private async autoClaim(minIdleTime: number, max: number): Promise<GroupEntry<T>[]> {
-    const r = await this.groups.autoClaim<T>(this.stream, this.group, {
+  private async autoClaim(minIdleTime: number, max: number, signal?: AbortSignal): Promise<GroupEntry<T>[]> {
+    const claiming = this.groups.autoClaim<T>(this.stream, this.group, {
       consumer: this.consumer,
       minIdleTime,
       start: this.claimCursor,
       count: max,
       rawPayloads: this.options.rawPayloads,
     });
+    const r = await orAbort(claiming, signal);
     this.claimCursor = r.next;
     // A full scan is over: look again after the interval. Otherwise continue from `next` on the next call.
     if (r.next === ZERO) this.nextClaimAt = Date.now() + this.options.autoClaimIntervalMs;

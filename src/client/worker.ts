@@ -42,7 +42,10 @@ export interface WorkerOptions extends GroupReadingOptions {
   nackDelayMs?: number;
   /** On `stop()`, remove the consumer from the group so anything it still holds goes back at once (default true). */
   leaveOnStop?: boolean;
-  /** Told about a handler that threw (with its message) and about read, ack and nack failures (the worker carries on). */
+  /**
+   * Told about a handler that threw (with its message) and about read, ack and nack failures. The worker carries
+   * on: an entry whose ack or nack failed stays pending, its next read brings it back and a handler runs again.
+   */
   onError?: (error: unknown, message?: Message<unknown>) => void;
 }
 
@@ -224,7 +227,8 @@ export class Worker<T = unknown> {
       }
       const fresh: GroupMessage<T>[] = [];
       for (const entry of entries) {
-        // An auto-claim can hand this worker an entry it holds or a handler is still on: that one will settle it.
+        // An auto-claim or a re-read of its own pending entries can hand this worker an entry it holds or a handler
+        // is still on: that one will settle it.
         if (this.handling.has(entry.id)) continue;
         const message: GroupMessage<T> = new GroupMessage(entry, this.stream, this.group, this.consumer, this.groups, () =>
           this.release(message),
@@ -284,8 +288,9 @@ export class Worker<T = unknown> {
         if (!message.settled) await message.nack(this.nackDelayMs);
         if (ok) this.counts.processed++;
       } catch (error) {
-        // Unsettled, the entry stays pending and comes back through auto-claim or own-pending recovery.
+        // Still pending here, where only a re-read of this consumer's own entries finds it again.
         this.report(error, message as Message<unknown>);
+        this.reader.recoverOwn();
       }
     })().finally(() => {
       this.inFlight.delete(done);
@@ -303,8 +308,11 @@ export class Worker<T = unknown> {
       .ack(message.id)
       .then(
         () => void this.counts.processed++,
-        // Unacked, the entry stays pending and comes back through auto-claim or own-pending recovery.
-        (error: unknown) => this.report(error, message as Message<unknown>),
+        (error: unknown) => {
+          this.report(error, message as Message<unknown>);
+          // Still pending here, where only a re-read of this consumer's own entries finds it (released below).
+          this.reader.recoverOwn();
+        },
       )
       .finally(() => {
         this.release(message);
