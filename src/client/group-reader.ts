@@ -91,21 +91,6 @@ export function resolveGroupReadingOptions(options: GroupReadingOptions = {}): R
 
 const ZERO = "0-0";
 
-/**
- * Answers `request`, or rejects with the signal's reason as soon as it aborts. The groups API takes no signal
- * for these requests, so the request itself runs on; what matters is that a stopping reader does not wait on
- * a server that never answers.
- */
-function orAbort<R>(request: Promise<R>, signal: AbortSignal | undefined): Promise<R> {
-  if (!signal) return request;
-  return new Promise<R>((resolve, reject) => {
-    const abort = () => reject(signal.reason);
-    if (signal.aborted) abort();
-    else signal.addEventListener("abort", abort, { once: true });
-    void request.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
-}
-
 /** Reads a group as one consumer; each `next` answers the next entries to process (maybe none). */
 export class GroupReader<T> {
   private ready = false;
@@ -171,8 +156,8 @@ export class GroupReader<T> {
 
   private async ensureGroup(signal?: AbortSignal): Promise<void> {
     if (!this.options.createGroup) return;
-    const created = this.groups.create(this.stream, this.group, { startId: this.options.startId, mkStream: true });
-    await orAbort(created, signal).catch((error: unknown) => {
+    const created = this.groups.create(this.stream, this.group, { startId: this.options.startId, mkStream: true, signal });
+    await created.catch((error: unknown) => {
       if (!(error instanceof ConflictError)) throw error;
     });
   }
@@ -192,19 +177,19 @@ export class GroupReader<T> {
     }
     this.ownCursor = ids.reduce((a, b) => (compareIds(parseId(a), parseId(b)) >= 0 ? a : b));
     // Entries deleted while pending can never be processed: settle them.
-    if (r.deleted.length > 0) await orAbort(this.groups.ack(this.stream, this.group, r.deleted), signal);
+    if (r.deleted.length > 0) await this.groups.ack(this.stream, this.group, r.deleted, { signal });
     return r.entries;
   }
 
   private async autoClaim(minIdleTime: number, max: number, signal?: AbortSignal): Promise<GroupEntry<T>[]> {
-    const claiming = this.groups.autoClaim<T>(this.stream, this.group, {
+    const r = await this.groups.autoClaim<T>(this.stream, this.group, {
       consumer: this.consumer,
       minIdleTime,
       start: this.claimCursor,
       count: max,
       rawPayloads: this.options.rawPayloads,
+      signal,
     });
-    const r = await orAbort(claiming, signal);
     this.claimCursor = r.next;
     // A full scan is over: look again after the interval. Otherwise continue from `next` on the next call.
     if (r.next === ZERO) this.nextClaimAt = Date.now() + this.options.autoClaimIntervalMs;

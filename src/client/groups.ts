@@ -16,6 +16,8 @@ export interface CreateGroupOptions {
   startId?: string;
   /** Create the stream when it does not exist (default true). */
   mkStream?: boolean;
+  /** Cancels the request. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -215,6 +217,8 @@ export interface AutoClaimOptions {
    * 12345678901234567890 or 1.50 stays as written); read with `RawJson` as the payload type.
    */
   rawPayloads?: boolean;
+  /** Cancels the request. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -235,8 +239,9 @@ export interface AutoClaimResult<T = unknown> {
 type Delivery<T> = GroupEntry<T> | { id: string; deleted: true; deliveryCount: number };
 
 /** Options as the server takes them: `rawPayloads` is the SDK's own. */
-function serverOptions<O extends { rawPayloads?: boolean }>(options: O): Omit<O, "rawPayloads"> {
-  const { rawPayloads, ...rest } = options;
+/** The options the server reads: without the client's own (raw payloads, the abort signal). */
+function serverOptions<O extends { rawPayloads?: boolean; signal?: AbortSignal }>(options: O): Omit<O, "rawPayloads" | "signal"> {
+  const { rawPayloads, signal, ...rest } = options;
   return rest;
 }
 
@@ -272,7 +277,8 @@ export class GroupsApi {
    * ```
    */
   create(stream: string, group: string, options: CreateGroupOptions = {}): Promise<GroupCreated> {
-    return this.http.request("POST", path`/stream/${stream}/group/${group}`, { body: options });
+    const { signal, ...body } = options;
+    return this.http.request("POST", path`/stream/${stream}/group/${group}`, { body, signal });
   }
 
   /**
@@ -349,8 +355,9 @@ export class GroupsApi {
    * await client.groups.ack("orders", "billing", ["1763822400000-0"]);
    * ```
    */
-  async ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
-    return (await this.http.request<{ acked: number }>("POST", path`/stream/${stream}/group/${group}/ack`, { body: { ids } })).acked;
+  async ack(stream: string, group: string, ids: readonly string[], options: { signal?: AbortSignal } = {}): Promise<number> {
+    const url = path`/stream/${stream}/group/${group}/ack`;
+    return (await this.http.request<{ acked: number }>("POST", url, { body: { ids }, signal: options.signal })).acked;
   }
 
   /**
@@ -436,11 +443,11 @@ export class GroupsApi {
    * ```
    */
   async autoClaim<T = unknown>(stream: string, group: string, options: AutoClaimOptions): Promise<AutoClaimResult<T>> {
-    const { rawPayloads, ...body } = options;
+    const { rawPayloads, signal, ...body } = options;
     const reply = await this.http.request<{ next: string; deleted: string[]; entries: Delivery<T>[] }>(
       "POST",
       path`/stream/${stream}/group/${group}/autoclaim`,
-      { body: { ...body, justId: false }, rawPayloads },
+      { body: { ...body, justId: false }, rawPayloads, signal },
     );
     const { entries, deleted } = split(reply.entries);
     return { next: reply.next, entries, deleted: [...reply.deleted, ...deleted] };
@@ -457,6 +464,7 @@ export class GroupsApi {
   autoClaimIds(stream: string, group: string, options: AutoClaimOptions): Promise<{ next: string; ids: string[]; deleted: string[] }> {
     return this.http.request("POST", path`/stream/${stream}/group/${group}/autoclaim`, {
       body: { ...serverOptions(options), justId: true },
+      signal: options.signal,
     });
   }
 
