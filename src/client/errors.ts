@@ -32,12 +32,15 @@ function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && CODES.has(value);
 }
 
+/** A timeout, rate limit or missing upstream, as proxies answer them: passing conditions, so retried. */
+const PASSING_STATUSES = new Set([408, 429, 502, 503, 504]);
+
 /** The code a bare HTTP status stands for, when the body does not say. */
 function codeOfStatus(status: number): ErrorCode {
+  if (PASSING_STATUSES.has(status)) return "RUNNEL_UNAVAILABLE";
   const exact = (Object.entries(HTTP_STATUS) as [ErrorCode, number][]).find(([, s]) => s === status);
   if (exact) return exact[0];
-  if (status >= 400 && status < 500) return "RUNNEL_BAD_REQUEST";
-  return status === 502 || status === 504 ? "RUNNEL_UNAVAILABLE" : "RUNNEL_INTERNAL";
+  return status >= 400 && status < 500 ? "RUNNEL_BAD_REQUEST" : "RUNNEL_INTERNAL";
 }
 
 /**

@@ -37,7 +37,7 @@ export function queryString(query: Query | undefined): string {
  * given until the request is garbage-collected, so a worker passing its long-lived stop signal to every read
  * piled up thousands of them (MaxListenersExceededWarning); this one listener is removed when the request ends.
  */
-function linkedSignal(parent: AbortSignal): { signal: AbortSignal; unlink: () => void } {
+export function linkedSignal(parent: AbortSignal): { signal: AbortSignal; unlink: () => void } {
   const controller = new AbortController();
   const abort = () => controller.abort(parent.reason);
   if (parent.aborted) abort();

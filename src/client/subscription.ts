@@ -135,7 +135,10 @@ export interface Subscription {
   readonly lastId: string | null;
   /** How many times it has connected again after losing the connection. */
   readonly reconnects: number;
-  /** Ends the subscription and waits for the handler to finish the message it is on. */
+  /**
+   * Ends the subscription and waits for the handler to finish the message it is on. Messages received but not
+   * yet handed to the handler are dropped; with manual acks they stay pending in the group.
+   */
   close(): Promise<void>;
 }
 
@@ -261,6 +264,8 @@ export abstract class BaseSubscription<T> implements Subscription {
     const message = { ...fields, messageId: raw.id, ...(ack ? { ack } : {}) } as unknown as PushMessage<T>;
     if (this.isBroadcast) this.cursor = raw.id;
     this.chain = this.chain.then(async () => {
+      // close() waits only for the message in hand: once closed, the queued ones are dropped.
+      if (this.ended) return;
       try {
         await this.onMessage(message);
       } catch (error) {
@@ -315,12 +320,13 @@ export abstract class BaseSubscription<T> implements Subscription {
       this.ended = true;
       if (this.retryTimer) clearTimeout(this.retryTimer);
       if (this.idleTimer) clearTimeout(this.idleTimer);
-      this.disconnect();
       this.settleReady?.reject(new UnavailableError("the subscription was closed before it was in place"));
       this.settleReady = undefined;
       this.setState("closed");
     }
     await this.chain;
+    // Only now: the handler of the message in hand may still ack it over this connection.
+    this.disconnect();
   }
 
   private setState(state: SubscriptionState): void {

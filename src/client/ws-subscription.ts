@@ -91,7 +91,8 @@ export class WsSubscription<T> extends BaseSubscription<T> {
         consumerGroup: o.consumerGroup,
         filters: o.filters,
         startId: this.resumeId(),
-        ackMode: o.ackMode,
+        // Sent even when not given: the server's default for a group is `auto`, the SDK's is `manual`.
+        ackMode: o.ackMode ?? (o.consumerGroup === undefined ? undefined : "manual"),
         maxInFlight: o.maxInFlight,
       });
       if (this.socket === socket) this.opened(reply.startId);

@@ -1,5 +1,6 @@
 // The one request the window client makes: a JSON POST (or GET) to /api/v1/stream/*, errors mapped to typed ones.
 import { errorFromResponse, isAbortError, unreachable } from "../errors.js";
+import { linkedSignal } from "../http.js";
 
 /** Where the server is; `fetch` may be swapped (a proxy, a test probe). */
 export interface WindowClientBase {
@@ -25,7 +26,9 @@ export class WindowHttp {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    if (signal) init.signal = signal;
+    // A consumer's stop signal lives for every poll: fetch gets a signal of its own (see linkedSignal).
+    const link = signal && linkedSignal(signal);
+    if (link) init.signal = link.signal;
     let res: Response;
     let text: string;
     try {
@@ -34,6 +37,8 @@ export class WindowHttp {
     } catch (error) {
       if (isAbortError(error) || signal?.aborted) throw error;
       throw unreachable(url, error);
+    } finally {
+      link?.unlink();
     }
     if (!res.ok) throw errorFromResponse(method, url, res.status, text);
     return (text ? JSON.parse(text) : undefined) as T;
