@@ -139,6 +139,40 @@ for (const backend of await backends()) {
       assert.equal((await client.groups.pending(s, "g")).count, 0);
     });
 
+    for (const transport of ["ws", "sse"] as const) {
+      it(`${transport}: a handler that throws gives its entry back at once, and it comes again with deliveryCount 2`, async () => {
+        const s = unique("throws");
+        const [id] = await appendMany(client, s, 1);
+        const seen: [string, number | undefined][] = [];
+        const sub = client.subscribe("default", s, { transport, consumerGroup: "g", startId: "0", ackMode: "manual", reconnect: false }, async (m) => {
+          seen.push([m.id, m.deliveryCount]);
+          if (seen.length === 1) throw new Error("the first attempt fails");
+          await m.ack!();
+        });
+        open.push(sub);
+        await until(async () => seen.length === 2 && (await client.groups.pending(s, "g")).count === 0, "handled again and acked");
+        assert.deepEqual(seen, [[id, 1], [id, 2]]);
+        assert.equal(sub.reconnects, 0, "on the same connection, not after a reconnect");
+      });
+
+      it(`${transport}: message.nack(delayMs) gives the entry back for later`, async () => {
+        const s = unique("nack");
+        const [id] = await appendMany(client, s, 1);
+        const seen: number[] = [];
+        let nacked: boolean | undefined;
+        const sub = client.subscribe("default", s, { transport, consumerGroup: "g", startId: "0", ackMode: "manual" }, async (m) => {
+          seen.push(Date.now());
+          if (seen.length === 1) nacked = await m.nack!(300);
+          else await m.ack!();
+        });
+        open.push(sub);
+        await until(async () => seen.length === 2 && (await client.groups.pending(s, "g")).count === 0, "delivered again after the delay");
+        assert.equal(nacked, true);
+        assert.ok(seen[1]! - seen[0]! >= 250, `came again after ${seen[1]! - seen[0]!} ms`);
+        assert.equal((await client.groups.info(s, "g")).pending, 0, String(id));
+      });
+    }
+
     it("a plain-text 408 or 429 (a proxy's) is an UnavailableError, not a permanent BadRequestError", async () => {
       for (const status of [408, 429]) {
         const refused = sdk(server.url, refusing(status, Infinity));

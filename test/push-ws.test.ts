@@ -14,7 +14,7 @@ type Api = ReturnType<typeof client>;
 type Msg = Record<string, any>;
 
 /** Replies to a client message, as opposed to pushed data, heartbeats and the welcome. */
-const REPLIES = new Set(["pong", "subscribed", "configured", "unsubscribed", "acked", "error"]);
+const REPLIES = new Set(["pong", "subscribed", "configured", "unsubscribed", "acked", "nacked", "error"]);
 
 /** One WebSocket connection that records every message it receives. */
 class Conn {
@@ -382,6 +382,34 @@ for (const backend of await backends()) {
       assert.equal(p.count, 0);
       const twice = await conn.request({ type: "ack", messageId: ids[0] });
       assert.equal(twice.acked, 0, "an entry is acked once");
+    });
+
+    it("a nack gives an entry back to the group, frees its slot, and it comes again with deliveryCount 2", async () => {
+      const queue = unique("nack");
+      const group = unique("g");
+      const conn = await connect("default", queue);
+      await conn.subscribe({ consumerGroup: group, ackMode: "manual", maxInFlight: 1 });
+      const ids = [await append(api, "default", queue, { payload: 1 }), await append(api, "default", queue, { payload: 2 })];
+      await conn.waitEntries(1, "the first entry");
+
+      const bad = await conn.request({ type: "nack", messageId: ids[0], delayMs: -1 });
+      assert.equal(bad.type, "error", JSON.stringify(bad));
+      assert.equal(bad.field, "delayMs");
+      assert.equal((await pendingCount(api, queue, group)).count, 1, "a refused nack changes nothing");
+
+      const nacked = await conn.request({ type: "nack", messageId: ids[0] });
+      assert.equal(nacked.type, "nacked", JSON.stringify(nacked));
+      assert.equal(nacked.nacked, 1);
+      const [, again] = await conn.waitEntries(2, "the nacked entry again");
+      assert.deepEqual([again!.id, again!.deliveryCount], [ids[0], 2]);
+      assert.equal((await conn.request({ type: "ack", messageId: ids[0] })).acked, 1);
+      const [, , second] = await conn.waitEntries(3, "the second entry");
+      assert.equal(second!.id, ids[1]);
+
+      const other = await connect("default", queue);
+      const refused = await other.request({ type: "nack", messageId: ids[1] });
+      assert.equal(refused.type, "error", "nack needs a group subscription");
+      assert.equal(refused.field, "type");
     });
 
     it("auto ack mode settles entries as they are sent", async () => {

@@ -12,6 +12,8 @@ export class SseSubscription<T> extends BaseSubscription<T> {
   private source: EventSourceLike | undefined;
   /** Why the last connection attempt was refused, read from the HTTP answer (the `eventsource` package only). */
   private refused: RunnelError | undefined;
+  /** The group consumer the current connection reads as (from its `connection` event). */
+  private consumer: string | undefined;
   /** The current connection's subscription was confirmed (`configured` arrived). */
   private confirmed = false;
 
@@ -96,7 +98,8 @@ export class SseSubscription<T> extends BaseSubscription<T> {
     this.touch();
     const data = typeof event.data === "string" ? parse(event.data) : undefined;
     if (!data) return;
-    if (type === "configured") {
+    if (type === "connection" && typeof data.consumer === "string") this.consumer = data.consumer;
+    else if (type === "configured") {
       this.confirmed = true;
       this.opened(data.startId);
     }
@@ -106,9 +109,16 @@ export class SseSubscription<T> extends BaseSubscription<T> {
 
   private receive(entry: PushedEntry): void {
     const group = this.options.consumerGroup;
-    const manual = group !== undefined && this.options.ackMode === "manual";
-    const ack = manual ? async () => (await this.groups.ack(this.target.queueName, group, [entry.id])) > 0 : undefined;
-    this.received(entry, ack);
+    if (group === undefined || this.options.ackMode !== "manual") return this.received(entry, undefined);
+    const stream = this.target.queueName;
+    this.received(entry, {
+      ack: async () => (await this.groups.ack(stream, group, [entry.id])) > 0,
+      nack: async (delayMs = 0) => {
+        // Only if this connection still holds it: after a reconnect it may be another consumer's.
+        const consumer = this.consumer;
+        return (await this.groups.nack(stream, group, [entry.id], { delayMs, ...(consumer ? { consumer } : {}) })) > 0;
+      },
+    });
   }
 }
 

@@ -104,6 +104,18 @@ export interface PushMessage<T = unknown> {
   deliveryCount?: number;
   /** Group subscriptions with manual acks: acknowledges the entry; resolves true when it was pending. */
   ack?: () => Promise<boolean>;
+  /**
+   * Group subscriptions with manual acks: gives the entry back to the group, to be delivered again after
+   * `delayMs` (default 0); resolves true when it was pending here. A handler that throws without settling its
+   * message has it nacked this way at once.
+   */
+  nack?: (delayMs?: number) => Promise<boolean>;
+}
+
+/** How a manually acknowledged group delivery is settled. */
+export interface Settle {
+  ack(): Promise<boolean>;
+  nack(delayMs?: number): Promise<boolean>;
 }
 
 /**
@@ -257,11 +269,24 @@ export abstract class BaseSubscription<T> implements Subscription {
   }
 
   /** An entry arrived: it is handed to the handler after the ones before it. */
-  protected received(raw: PushedEntry, ack: (() => Promise<boolean>) | undefined): void {
+  protected received(raw: PushedEntry, settle: Settle | undefined): void {
     if (this.ended) return;
     this.touch();
     const { type: _type, connectionId: _connection, ...fields } = raw;
-    const message = { ...fields, messageId: raw.id, ...(ack ? { ack } : {}) } as unknown as PushMessage<T>;
+    let settled = false;
+    const settling = settle && {
+      ack: async () => {
+        const pending = await settle.ack();
+        settled = true;
+        return pending;
+      },
+      nack: async (delayMs?: number) => {
+        const pending = await settle.nack(delayMs);
+        settled = true;
+        return pending;
+      },
+    };
+    const message = { ...fields, messageId: raw.id, ...settling } as unknown as PushMessage<T>;
     if (this.isBroadcast) this.cursor = raw.id;
     this.chain = this.chain.then(async () => {
       // close() waits only for the message in hand: once closed, the queued ones are dropped.
@@ -270,6 +295,8 @@ export abstract class BaseSubscription<T> implements Subscription {
         await this.onMessage(message);
       } catch (error) {
         this.report(error);
+        // Left pending, the entry would wait for this connection to end; give it back to the group now.
+        if (settle && !settled) await settle.nack().catch((e: unknown) => this.report(e));
       }
     });
   }

@@ -7,7 +7,7 @@ import { BaseSubscription, type PushedEntry, type PushHandler, type PushTarget, 
 type Frame = Record<string, unknown> & { type?: unknown };
 
 /** Replies to a client message, in the order the messages were sent (the server handles them one by one). */
-const REPLIES = new Set(["pong", "subscribed", "configured", "unsubscribed", "acked"]);
+const REPLIES = new Set(["pong", "subscribed", "configured", "unsubscribed", "acked", "nacked"]);
 
 const OPEN = 1;
 
@@ -135,15 +135,17 @@ export class WsSubscription<T> extends BaseSubscription<T> {
 
   private receive(entry: PushedEntry): void {
     const manual = this.options.consumerGroup !== undefined && this.options.ackMode !== "auto";
-    this.received(entry, manual ? () => this.ack(entry.id) : undefined);
+    const settle = { ack: () => this.settle("ack", entry.id), nack: (delayMs = 0) => this.settle("nack", entry.id, delayMs) };
+    this.received(entry, manual ? settle : undefined);
   }
 
-  private async ack(id: string): Promise<boolean> {
+  private async settle(type: "ack" | "nack", id: string, delayMs?: number): Promise<boolean> {
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN) {
       throw new UnavailableError("not connected: the entry went back to the group and will be delivered again");
     }
-    const reply = await this.request(socket, { type: "ack", messageId: id });
-    return typeof reply.acked === "number" && reply.acked > 0;
+    const reply = await this.request(socket, { type, messageId: id, ...(type === "nack" ? { delayMs } : {}) });
+    const count = type === "ack" ? reply.acked : reply.nacked;
+    return typeof count === "number" && count > 0;
   }
 }

@@ -9,6 +9,7 @@ import type { PushItem, PushSession, SubscribeOptions } from "../../engine/push/
 import { batchJson, dataJson } from "../push/messages.js";
 import type { PushOptions } from "../push/options.js";
 import { closeAll, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
+import { MAX_MILLIS } from "../http/schemas.js";
 
 const PATH = /^\/ws\/queues\/([^/]+)\/([^/]+)\/?$/;
 export const WS_BATCH_LIMITS = { batchSize: { min: 1, max: 1000 }, maxWaitTime: { min: 0, max: 60_000 } };
@@ -150,9 +151,15 @@ function serveSocket(ws: WebSocket, engine: Engine, setupId: string, queueName: 
           send({ type: "acked", messageIds: ids, acked: await session.ack(ids) });
           return;
         }
+        case "nack": {
+          const ids = idsOf(msg);
+          const delayMs = intField(msg, "delayMs", 0, MAX_MILLIS) ?? 0;
+          send({ type: "nacked", messageIds: ids, nacked: await session.nack(ids, delayMs) });
+          return;
+        }
         default:
           throw new BadRequestError(
-            `unknown message type ${JSON.stringify(msg.type ?? null)}; use ping, subscribe, configure, unsubscribe or ack`,
+            `unknown message type ${JSON.stringify(msg.type ?? null)}; use ping, subscribe, configure, unsubscribe, ack or nack`,
             { field: "type" },
           );
       }
@@ -179,5 +186,5 @@ function idsOf(msg: ClientMessage): string[] {
   if (Array.isArray(msg.messageIds) && msg.messageIds.length > 0 && msg.messageIds.every((x) => typeof x === "string")) {
     return msg.messageIds as string[];
   }
-  throw new BadRequestError("ack needs messageId (a string) or messageIds (strings)", { field: "messageId" });
+  throw new BadRequestError(`${String(msg.type)} needs messageId (a string) or messageIds (strings)`, { field: "messageId" });
 }

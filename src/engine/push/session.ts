@@ -208,6 +208,20 @@ export class PushSession {
     return n;
   }
 
+  /**
+   * Gives group deliveries made to this connection back to the group, due again after `delayMs` (to any
+   * connection of it, this one included); answers how many this connection held.
+   */
+  async nack(ids: string[], delayMs = 0): Promise<number> {
+    const info = this.current?.info;
+    if (!info?.consumerGroup) throw new BadRequestError("nack needs a consumer group subscription", { field: "type" });
+    const parsed = ids.map((id, i) => parseId(id, ids.length === 1 ? "messageId" : `messageIds/${i}`));
+    const n = await this.services.groups.nack(this.namespace, this.stream, info.consumerGroup, parsed, delayMs, this.id);
+    for (const id of parsed) this.inFlight.delete(formatId(id));
+    this.wake?.();
+    return n;
+  }
+
   async close(): Promise<void> {
     await this.unsubscribe();
   }
