@@ -3,6 +3,8 @@
 // that reconnect across a server restart without a gap.
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, afterEach, before, describe, it } from "node:test";
 import { EventSource } from "eventsource";
@@ -910,6 +912,27 @@ describe("client SDK: channels, health and local checks", () => {
   after(async () => {
     await server.close();
     await (await sqlite).cleanup();
+  });
+
+  it("a URL that is not Runnel's (an HTML page, 200 or 404) gives one line naming the URL, not a JSON parse error", async () => {
+    const page = "<!DOCTYPE html>\n<html>\n<body>\n<h1>Welcome to nginx!</h1>\n</body>\n</html>\n";
+    const other = createServer((req, res) => {
+      res.writeHead(req.url?.startsWith("/stream/missing") ? 404 : 200, { "content-type": "text/html" });
+      res.end(page);
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const stranger = sdk(base);
+      const ok = await rejectsWith(stranger.streams.info("orders"), RunnelError);
+      assert.match(ok.message, /answered 200 with something other than Runnel's JSON: Welcome to nginx!$/);
+      assert.ok(ok.message.includes(`${base}/stream/orders/info`), ok.message);
+      const missing = await rejectsWith(stranger.streams.info("missing"), NotFoundError);
+      assert.doesNotMatch(missing.message, /\n|<html/, "one line, without the markup");
+      assert.match(missing.message, /answered 404: Welcome to nginx!$/);
+    } finally {
+      other.close();
+    }
   });
 
   it("health answers the store and version", async () => {

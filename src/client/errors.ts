@@ -70,6 +70,19 @@ export function errorFromObject(value: unknown, fallbackCode: ErrorCode, fallbac
   );
 }
 
+/** Up to 200 characters of a body that is not Runnel's (an HTML error page, say), on one line. */
+function oneLine(text: string): string {
+  const flat = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
+/** A 2xx answer that is not JSON: the URL points at some other server (a proxy's or a web app's page). */
+export function notRunnel(method: string, url: string, status: number, text: string): RunnelError {
+  return errorOf("RUNNEL_INTERNAL", `${method} ${url} answered ${status} with something other than Runnel's JSON: ${oneLine(text)}`, {
+    url,
+  });
+}
+
 /** The error for a non-2xx response whose body text is `text`. */
 export function errorFromResponse(method: string, url: string, status: number, text: string): RunnelError {
   let body: unknown;
@@ -78,7 +91,7 @@ export function errorFromResponse(method: string, url: string, status: number, t
   } catch {
     body = undefined;
   }
-  const fallback = `${method} ${url} answered ${status}${text && body === undefined ? `: ${text.slice(0, 200)}` : ""}`;
+  const fallback = `${method} ${url} answered ${status}${text && body === undefined ? `: ${oneLine(text)}` : ""}`;
   return errorFromObject(body ?? null, codeOfStatus(status), fallback);
 }
 

@@ -1,5 +1,5 @@
 // One HTTP request to the server: URL and query building, JSON in and out, errors mapped to typed ones.
-import { errorFromResponse, isAbortError, unreachable } from "./errors.js";
+import { errorFromResponse, isAbortError, notRunnel, unreachable } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
 import { useRawPayloads } from "./raw-payloads.js";
 
@@ -80,7 +80,12 @@ export class HttpTransport {
     }
     if (!res.ok) throw errorFromResponse(method, url, res.status, text);
     if (!text) return undefined as T;
-    const parsed = JSON.parse(text) as T;
+    let parsed: T;
+    try {
+      parsed = JSON.parse(text) as T;
+    } catch {
+      throw notRunnel(method, url, res.status, text);
+    }
     if (options.rawPayloads) useRawPayloads(text, parsed as { entries?: unknown });
     return parsed;
   }

@@ -1,5 +1,5 @@
 // The one request the window client makes: a JSON POST (or GET) to /api/v1/stream/*, errors mapped to typed ones.
-import { errorFromResponse, isAbortError, unreachable } from "../errors.js";
+import { errorFromResponse, isAbortError, notRunnel, unreachable } from "../errors.js";
 import { linkedSignal } from "../http.js";
 
 /** Where the server is; `fetch` may be swapped (a proxy, a test probe). */
@@ -41,6 +41,11 @@ export class WindowHttp {
       link?.unlink();
     }
     if (!res.ok) throw errorFromResponse(method, url, res.status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw notRunnel(method, url, res.status, text);
+    }
   }
 }
