@@ -53,13 +53,15 @@ function fromValidation(error: FastifyError): ErrorBody {
   const noNul = item.keyword === "pattern" && item.params.pattern === NO_NUL_PATTERN ? "must not contain a NUL character" : undefined;
   const only = item.keyword === "const" ? `must be ${JSON.stringify(item.params.allowedValue)}` : undefined;
   const message = extra ?? `${field || where} ${noNul ?? choicesMessage(items, item) ?? only ?? item.message ?? "is invalid"}`;
-  return body("RUNNEL_BAD_REQUEST", `${where}: ${message}`, field || undefined);
+  // A body of the wrong type as a whole (an array or a string where an object goes) is the body's fault.
+  return body("RUNNEL_BAD_REQUEST", `${where}: ${message}`, field || (where === "body" ? "body" : undefined));
 }
 
-const FASTIFY_CODES: Record<string, [ErrorCode, number, string?]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: ["RUNNEL_PAYLOAD_TOO_LARGE", 413, "the request body is larger than the limit"],
+/** Fastify's own errors: our code, the status, and the message and field to show (theirs when not given). */
+const FASTIFY_CODES: Record<string, [ErrorCode, number, string?, string?]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ["RUNNEL_PAYLOAD_TOO_LARGE", 413, "the request body is larger than the limit", "body"],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ["RUNNEL_UNSUPPORTED_MEDIA_TYPE", 415],
-  FST_ERR_CTP_EMPTY_JSON_BODY: ["RUNNEL_BAD_REQUEST", 400, "the request body is empty; send JSON"],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ["RUNNEL_BAD_REQUEST", 400, "the request body is empty; send JSON", "body"],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ["RUNNEL_BAD_REQUEST", 400],
 };
 
@@ -71,9 +73,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (error.validation) return reply.status(400).send(fromValidation(error));
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
-    if (known) return reply.status(known[1]).send(body(known[0], known[2] ?? error.message));
+    if (known) return reply.status(known[1]).send(body(known[0], known[2] ?? error.message, known[3]));
     if (error instanceof SyntaxError || (error as { statusCode?: number }).statusCode === 400) {
-      return reply.status(400).send(body("RUNNEL_BAD_REQUEST", `the request body is not valid JSON: ${error.message}`));
+      return reply.status(400).send(body("RUNNEL_BAD_REQUEST", `the request body is not valid JSON: ${error.message}`, "body"));
+    }
+    // JSON.parse takes any depth, but writing a value back out (a payload stored as JSON text) recurses once per
+    // level: thousands of nested arrays run out of stack before anything is stored.
+    if (error instanceof RangeError && /call stack/.test(error.message)) {
+      return reply.status(400).send(body("RUNNEL_BAD_REQUEST", "the request body is nested too deeply", "body"));
     }
     request.log.error({ err: error }, "request failed");
     return reply.status(500).send(body("RUNNEL_INTERNAL", "internal error"));

@@ -40,6 +40,8 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
     bodyLimit: options.bodyLimit,
     routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
+    // A HEAD answered by a GET handler would run it: a group read would deliver entries nobody receives.
+    exposeHeadRoutes: false,
     // Errors the router raises before any route runs (a bad URL encoding, an overlong name) get the same shape.
     frameworkErrors: (error, _req, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;

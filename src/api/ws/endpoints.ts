@@ -2,7 +2,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocketServer } from "ws";
-import { HTTP_STATUS, RunnelError } from "../../core/errors.js";
+import { BadRequestError, HTTP_STATUS, RunnelError } from "../../core/errors.js";
 
 export interface WsEndpoint {
   /** Matches the request path (without the query string). */
@@ -14,6 +14,23 @@ export interface WsEndpoint {
 
 const CLOSE_GRACE_MS = 1000;
 const REASONS: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error" };
+
+/** A path segment of an upgrade URL, decoded; malformed percent-encoding (`%ZZ`) is the client's error. */
+export function pathSegment(raw: string, field: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BadRequestError(`${field} is not valid percent-encoding`, { field });
+  }
+}
+
+/**
+ * The `id` a reply echoes: a string or a number as the client sent it, otherwise null. Echoing any value would
+ * let a deeply nested one overflow the stack when the reply is written, and that would take the server down.
+ */
+export function echoId(id: unknown): string | number | null {
+  return typeof id === "string" || typeof id === "number" ? id : null;
+}
 
 /** Refuses an upgrade with an HTTP answer in Runnel's error shape. */
 export function rejectUpgrade(socket: Duplex, error: unknown): void {

@@ -7,7 +7,7 @@ import type { EventSubscription } from "../../engine/event-store/index.js";
 import type { Engine } from "../../engine/index.js";
 import { liveEventJson, openSubscription, startAfter } from "../http/event-store-schemas.js";
 import type { PushOptions } from "../push/options.js";
-import { closeAll, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
+import { closeAll, echoId, pathSegment, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
 
 const PATH = /^\/ws\/eventstores\/([^/]+)\/([^/]+)\/?$/;
 
@@ -40,8 +40,8 @@ export function eventStoreSocketEndpoint(engine: Engine, options: PushOptions & 
       let query: ReturnType<typeof queryOf>;
       let after: number | undefined;
       try {
-        setupId = checkName(decodeURIComponent(match[1]!), "setupId");
-        eventStoreName = checkName(decodeURIComponent(match[2]!), "eventStoreName");
+        setupId = checkName(pathSegment(match[1]!, "setupId"), "setupId");
+        eventStoreName = checkName(pathSegment(match[2]!, "eventStoreName"), "eventStoreName");
         query = queryOf(req.url ?? "");
         after = startAfter(query.fromPosition, undefined);
       } catch (error) {
@@ -93,7 +93,7 @@ function serve(ws: WebSocket, subscription: EventSubscription, setupId: string, 
     } catch {
       msg = undefined;
     }
-    if (msg?.type === "ping") send({ type: "pong", id: msg.id ?? null });
+    if (msg?.type === "ping") send({ type: "pong", id: echoId(msg.id) });
     else send({ type: "error", code: "RUNNEL_BAD_REQUEST", message: 'a subscription only takes {"type":"ping"}', field: "type" });
   });
   ws.on("close", () => {

@@ -8,7 +8,7 @@ import type { Engine } from "../../engine/index.js";
 import type { PushItem, PushSession, SubscribeOptions } from "../../engine/push/index.js";
 import { batchJson, dataJson } from "../push/messages.js";
 import type { PushOptions } from "../push/options.js";
-import { closeAll, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
+import { closeAll, echoId, pathSegment, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
 import { MAX_MILLIS } from "../http/schemas.js";
 
 const PATH = /^\/ws\/queues\/([^/]+)\/([^/]+)\/?$/;
@@ -41,8 +41,8 @@ export function queueSocketEndpoint(engine: Engine, options: PushOptions & { max
       let setupId: string;
       let queueName: string;
       try {
-        setupId = checkName(decodeURIComponent(match[1]!), "setupId");
-        queueName = checkName(decodeURIComponent(match[2]!), "queueName");
+        setupId = checkName(pathSegment(match[1]!, "setupId"), "setupId");
+        queueName = checkName(pathSegment(match[2]!, "queueName"), "queueName");
       } catch (error) {
         rejectUpgrade(socket, error);
         return;
@@ -99,7 +99,8 @@ function serveSocket(ws: WebSocket, engine: Engine, setupId: string, queueName: 
   let queue: Promise<void> = Promise.resolve();
   ws.on("message", (data, isBinary) => {
     session.stats.received++;
-    queue = queue.then(() => handle(isBinary ? "" : data.toString()));
+    // handle() answers every failure itself; should even that fail, this connection ends, not the server.
+    queue = queue.then(() => handle(isBinary ? "" : data.toString())).catch(() => ws.terminate());
   });
 
   async function handle(text: string): Promise<void> {
@@ -112,7 +113,7 @@ function serveSocket(ws: WebSocket, engine: Engine, setupId: string, queueName: 
       send({ type: "error", code: "RUNNEL_BAD_REQUEST", message: "a message must be a JSON object with a type" });
       return;
     }
-    const requestId = msg.id;
+    const requestId = msg.id === undefined ? undefined : echoId(msg.id);
     try {
       switch (msg.type) {
         case "ping":
@@ -159,7 +160,7 @@ function serveSocket(ws: WebSocket, engine: Engine, setupId: string, queueName: 
         }
         default:
           throw new BadRequestError(
-            `unknown message type ${JSON.stringify(msg.type ?? null)}; use ping, subscribe, configure, unsubscribe, ack or nack`,
+            `unknown message type ${typeof msg.type === "string" ? JSON.stringify(msg.type) : `(${typeof msg.type})`}; use ping, subscribe, configure, unsubscribe, ack or nack`,
             { field: "type" },
           );
       }

@@ -124,11 +124,23 @@ export class PushSession {
 
   /** Replaces any current subscription with a new one. */
   async subscribe(options: SubscribeOptions): Promise<SubscriptionInfo> {
-    await this.unsubscribe();
+    // Whatever can refuse the request is checked before the current subscription ends (and before a group is
+    // made): a refused subscribe changes nothing.
     const filter = compileFilter(options.filters ?? {});
-    const stop = new AbortController();
-    if (options.consumerGroup === undefined) {
+    const group = options.consumerGroup;
+    if (group === undefined) {
       if (options.memberId !== undefined) throw new BadRequestError("memberId needs a consumerGroup", { field: "memberId" });
+      if (options.ackMode !== undefined) throw new BadRequestError("ackMode needs a consumerGroup", { field: "ackMode" });
+    }
+    if (options.startId !== undefined && options.startId !== "$") parseId(options.startId, "startId");
+    const memberId = options.memberId;
+    const member =
+      group === undefined || memberId === undefined
+        ? undefined
+        : { id: memberId, heartbeatMs: await this.services.groups.requireMember(this.namespace, this.stream, group, memberId) };
+    await this.unsubscribe();
+    const stop = new AbortController();
+    if (group === undefined) {
       const start = await this.startCursor(options.startId);
       const info: SubscriptionInfo = {
         consumerGroup: null,
@@ -153,15 +165,12 @@ export class PushSession {
       };
       return info;
     }
-    const group = options.consumerGroup;
-    await this.services.groups.create(this.namespace, this.stream, group, options.startId ?? "$").catch((error: unknown) => {
-      if (!(error instanceof ConflictError)) throw error;
-    });
-    const memberId = options.memberId;
-    const member =
-      memberId === undefined
-        ? undefined
-        : { id: memberId, heartbeatMs: await this.services.groups.requireMember(this.namespace, this.stream, group, memberId) };
+    // A member's group exists already (requireMember found it); anyone else's is made here if it is new.
+    if (!member) {
+      await this.services.groups.create(this.namespace, this.stream, group, options.startId ?? "$").catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    }
     const ackMode = options.ackMode ?? "auto";
     const info: SubscriptionInfo = {
       consumerGroup: group,

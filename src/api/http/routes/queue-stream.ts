@@ -69,6 +69,8 @@ export function queueStreamRoutes(app: FastifyInstance, { engine }: HttpContext,
       }
     }
     const filters = filtersOf(q);
+    // An unknown member is a plain 404, before the event stream starts (and before anything is created).
+    if (q.memberId !== undefined) await engine.groups.requireMember(setupId, queueName, q.consumerGroup!, q.memberId);
     const batch = { batchSize: q.batchSize ?? 1, maxWaitMs: q.maxWait ?? 1000 };
     const connectionId = `sse-${randomUUID().slice(0, 12)}`;
 
