@@ -134,7 +134,7 @@ export class StreamsService {
   /** Creates a stream with explicit options; 409 when it exists. */
   async create(namespace: string, name: string, config: Partial<StreamConfig>): Promise<StreamRecord> {
     checkName(name, "stream");
-    const full = resolveStreamConfig(config);
+    const full = resolveStreamConfig(config, name);
     return this.ctx.store.write(async (tx) => {
       if (await tx.streams.get(namespace, name)) throw new ConflictError(`stream '${name}' already exists`, { field: "stream" });
       return tx.streams.create(namespace, name, full, this.ctx.clock.now());
@@ -145,7 +145,7 @@ export class StreamsService {
   async configure(namespace: string, name: string, changes: Partial<StreamConfig>): Promise<StreamRecord> {
     return this.ctx.store.write(async (tx) => {
       const stream = await requireStream(tx, namespace, name, true);
-      const config = resolveStreamConfig({ ...stream.config, ...changes });
+      const config = resolveStreamConfig({ ...stream.config, ...changes }, name);
       if (config.partitions < stream.config.partitions) {
         throw new ConflictError("partitions can only grow", { field: "partitions" });
       }
@@ -318,20 +318,37 @@ function nextAfter(id: StreamId): StreamId {
   return inclusiveStart({ id, exclusive: true }) ?? MAX_ID;
 }
 
-export function resolveStreamConfig(input: Partial<StreamConfig>): StreamConfig {
+/** The latest moment a JavaScript Date can hold, in ms: the longest retention or dedupe window a stream may have. */
+const MAX_MS = 8_640_000_000_000_000;
+
+/** The range of each numeric stream option; counts stop at the largest integer a JavaScript number holds exactly. */
+export const STREAM_CONFIG_LIMITS = {
+  partitions: { min: 1, max: 1024 },
+  maxLen: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  maxAgeMs: { min: 1, max: MAX_MS },
+  maxDeliveries: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  dedupeWindowMs: { min: 0, max: MAX_MS },
+} as const;
+
+/**
+ * Fills defaults and checks limits. A stream may not dead-letter into itself: its dead letters would be appended
+ * to it again and redelivered for ever.
+ */
+export function resolveStreamConfig(input: Partial<StreamConfig>, stream: string): StreamConfig {
   const c = { ...DEFAULT_STREAM_CONFIG, ...stripUndefined(input) };
-  const positive = (v: number | null, field: string, min = 1) => {
-    if (v !== null && (!Number.isInteger(v) || v < min)) {
-      throw new BadRequestError(`${field} must be an integer of at least ${min}`, { field });
+  for (const field of Object.keys(STREAM_CONFIG_LIMITS) as (keyof typeof STREAM_CONFIG_LIMITS)[]) {
+    const { min, max } = STREAM_CONFIG_LIMITS[field];
+    const v = c[field];
+    if (v !== null && (!Number.isInteger(v) || v < min || v > max)) {
+      throw new BadRequestError(`${field} must be an integer from ${min} to ${max}`, { field });
     }
-  };
-  positive(c.partitions, "partitions");
-  if (c.partitions > 1024) throw new BadRequestError("partitions must be at most 1024", { field: "partitions" });
-  positive(c.maxLen, "maxLen", 0);
-  positive(c.maxAgeMs, "maxAgeMs");
-  positive(c.maxDeliveries, "maxDeliveries");
-  positive(c.dedupeWindowMs, "dedupeWindowMs", 0);
-  if (c.deadLetterStream !== null) checkName(c.deadLetterStream, "deadLetterStream");
+  }
+  if (c.deadLetterStream !== null) {
+    checkName(c.deadLetterStream, "deadLetterStream");
+    if (c.deadLetterStream === stream) {
+      throw new BadRequestError(`stream '${stream}' cannot be its own dead-letter stream`, { field: "deadLetterStream" });
+    }
+  }
   return c;
 }
 

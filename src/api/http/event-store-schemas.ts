@@ -3,17 +3,21 @@ import { Type } from "@sinclair/typebox";
 import { BadRequestError } from "../../core/errors.js";
 import { formatInstant, parseInstant, type EventSubscription, type StoredEvent } from "../../engine/event-store/index.js";
 import type { Engine } from "../../engine/index.js";
-import { Text as TextOf } from "./schemas.js";
+import { SafeInteger, Text as TextOf } from "./schemas.js";
 
 /** A type, correlation or causation id: 1-200 characters. */
 export const Text = TextOf({ minLength: 1, maxLength: 200 });
 /** An event or aggregate id: 1-200 characters of any kind (encode it in a URL path). */
 export const EventIdText = TextOf({ minLength: 1, maxLength: 200 });
-/** An ISO 8601 time, or ms since the epoch. */
-export const TimeInput = Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0 })]);
+/** Why a correction was made: free text, up to 1000 characters. */
+export const Reason = TextOf({ maxLength: 1000 });
+/** An ISO 8601 time, or ms since the epoch; `parseInstant` checks either form, and says what it takes. */
+export const TimeInput = Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Integer()]);
+/** An event's version in its aggregate, or its position in the store. */
+export const Version = SafeInteger();
 /** An exact version, `any`, `no_stream`, `stream_exists`, or null (the same as `any`). */
 export const ExpectedVersionInput = Type.Union([
-  Type.Integer({ minimum: 0 }),
+  Version,
   Type.Literal("any"),
   Type.Literal("no_stream"),
   Type.Literal("stream_exists"),

@@ -2,6 +2,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { NAME_PATTERN } from "../../core/names.js";
 import { PRIORITIES } from "../../core/types.js";
+import { STREAM_CONFIG_LIMITS } from "../../engine/streams.js";
 
 export const Name = Type.String({ pattern: NAME_PATTERN });
 export const IdText = Type.String({ minLength: 1, maxLength: 64 });
@@ -16,6 +17,10 @@ export const Block = Type.Integer({ minimum: 0, maximum: 3_600_000 });
 /** Epoch or duration milliseconds, at most the last moment a JavaScript Date can hold. */
 export const MAX_MILLIS = 8_640_000_000_000_000;
 export const Millis = Type.Integer({ minimum: 0, maximum: MAX_MILLIS });
+/** A count, position or version from `minimum` up to the largest integer a JavaScript number holds exactly. */
+export function SafeInteger(minimum = 0) {
+  return Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER });
+}
 
 export const NO_NUL_PATTERN = "^[^\\u0000]*$";
 
@@ -54,14 +59,20 @@ export const EntryInput = Type.Object(
 );
 export type EntryInputT = Static<typeof EntryInput>;
 
+/** A stream option within the engine's limits. */
+function limited(option: keyof typeof STREAM_CONFIG_LIMITS) {
+  const { min, max } = STREAM_CONFIG_LIMITS[option];
+  return Type.Integer({ minimum: min, maximum: max });
+}
+
 export const StreamOptions = Type.Object(
   {
-    partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
-    maxLen: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-    maxAgeMs: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
-    maxDeliveries: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    partitions: Type.Optional(limited("partitions")),
+    maxLen: Type.Optional(Type.Union([limited("maxLen"), Type.Null()])),
+    maxAgeMs: Type.Optional(Type.Union([limited("maxAgeMs"), Type.Null()])),
+    maxDeliveries: Type.Optional(Type.Union([limited("maxDeliveries"), Type.Null()])),
     deadLetterStream: Type.Optional(Type.Union([Name, Type.Null()])),
-    dedupeWindowMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    dedupeWindowMs: Type.Optional(limited("dedupeWindowMs")),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,7 @@
 // Windowed streams (seed 002): define, long-poll a ready window under a lease, ack or nack it, renew, seek.
-import { ConflictError, NotFoundError } from "../../core/errors.js";
+import { BadRequestError, ConflictError, NotFoundError } from "../../core/errors.js";
 import { checkName } from "../../core/names.js";
-import { nextStartAfter, startForSeek } from "../../core/windows.js";
+import { MIN_TIME, nextStartAfter, startForSeek } from "../../core/windows.js";
 import type { WindowStreamRecord } from "../../storage/queries/windows.js";
 import type { EngineContext } from "../context.js";
 import { Hub } from "../hub.js";
@@ -102,6 +102,11 @@ export class WindowsService {
   /** Moves a group so the windows holding `timestamp`, and every later one, are delivered (again). */
   async seek(name: string, group: string, timestamp: number): Promise<{ from: number }> {
     checkName(group, "consumerGroup");
+    if (!Number.isInteger(timestamp) || timestamp < 0 || timestamp > -MIN_TIME) {
+      throw new BadRequestError(`timestamp must be from ${iso(0)} to ${iso(-MIN_TIME)} (epoch ms 0 to ${-MIN_TIME})`, {
+        field: "timestamp",
+      });
+    }
     const from = await this.ctx.store.write(async (tx) => {
       const def = await this.requireIn(tx, name, "streamName");
       const start = startForSeek(shapeOf(def), timestamp);
@@ -158,6 +163,8 @@ export class WindowsService {
     return !ctx.closing.aborted && !signal?.aborted;
   }
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 function lostLease(): ConflictError {
   return new ConflictError(

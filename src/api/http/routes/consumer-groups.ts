@@ -9,7 +9,7 @@ import {
   type GroupView,
 } from "../../../engine/membership/index.js";
 import type { HttpContext } from "../context.js";
-import { IdText, Name } from "../schemas.js";
+import { IdText, Name, Text } from "../schemas.js";
 import { emptyBodyIsObject } from "../validation.js";
 
 /** The stream a seed 003 group consumes when the create request names none. */
@@ -21,7 +21,7 @@ const MemberParams = Type.Object({ setupId: Name, queueName: Name, groupName: Na
 const GroupIdParams = Type.Object({ group_id: Name });
 
 const Strategy = Type.String({ minLength: 1, maxLength: 50 });
-const Description = Type.String({ maxLength: 1000 });
+const Description = Text({ maxLength: 1000 });
 
 const CreateBody = Type.Object(
   {
@@ -46,7 +46,7 @@ type CreateBodyT = {
 };
 
 const JoinBody = Type.Object(
-  { memberName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  { memberName: Type.Optional(Text({ minLength: 1, maxLength: 200 })) },
   { additionalProperties: false },
 );
 

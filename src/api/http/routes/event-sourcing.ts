@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { RunnelError } from "../../../core/errors.js";
 import { formatInstant, parseInstant, type JsonValue, type NewEvent } from "../../../engine/event-store/index.js";
 import type { HttpContext } from "../context.js";
-import { EventIdText, ExpectedVersionInput, Text, TimeInput } from "../event-store-schemas.js";
+import { EventIdText, ExpectedVersionInput, Text, TimeInput, Version } from "../event-store-schemas.js";
 import { Name } from "../schemas.js";
 
 const AppendBody = Type.Object(
@@ -32,7 +32,7 @@ const ReconstructBody = Type.Object(
     aggregate_type: Name,
     update_snapshots: Type.Optional(Type.Boolean()),
     use_snapshots: Type.Optional(Type.Boolean()),
-    as_of_version: Type.Optional(Type.Integer({ minimum: 0 })),
+    as_of_version: Type.Optional(Version),
     as_of_time: Type.Optional(TimeInput),
     valid_at: Type.Optional(TimeInput),
   },

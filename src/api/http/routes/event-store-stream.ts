@@ -7,13 +7,13 @@ import { RunnelError } from "../../../core/errors.js";
 import { SseWriter } from "../../sse/writer.js";
 import type { PushOptions } from "../../push/options.js";
 import type { HttpContext } from "../context.js";
-import { EventIdText, liveEventJson, openSubscription, startAfter, Text } from "../event-store-schemas.js";
+import { EventIdText, liveEventJson, openSubscription, startAfter, Text, Version } from "../event-store-schemas.js";
 import { Name } from "../schemas.js";
 
 const Params = Type.Object({ setupId: Name, eventStoreName: Name });
 const Query = Type.Object(
   {
-    fromPosition: Type.Optional(Type.Integer({ minimum: 0 })),
+    fromPosition: Type.Optional(Version),
     eventType: Type.Optional(Text),
     aggregateId: Type.Optional(EventIdText),
   },

@@ -11,8 +11,18 @@ import {
 } from "../../../engine/event-store/index.js";
 import type { PushOptions } from "../../push/options.js";
 import type { HttpContext } from "../context.js";
-import { eventJson, EventIdText, ExpectedVersionInput, instantOf, orderedJson, Text, TimeInput } from "../event-store-schemas.js";
-import { Name } from "../schemas.js";
+import {
+  eventJson,
+  EventIdText,
+  ExpectedVersionInput,
+  instantOf,
+  orderedJson,
+  Reason,
+  Text,
+  TimeInput,
+  Version,
+} from "../event-store-schemas.js";
+import { Name, SafeInteger } from "../schemas.js";
 import { emptyBodyIsObject, shapeBy } from "../validation.js";
 import { eventSourcingRoutes } from "./event-sourcing.js";
 import { eventStoreStreamRoutes } from "./event-store-stream.js";
@@ -37,7 +47,7 @@ const EventInput = Type.Object(
     validTo: Type.Optional(Type.Union([TimeInput, Type.Null()])),
     expectedVersion: Type.Optional(ExpectedVersionInput),
     correctionOf: Type.Optional(EventIdText),
-    correctionReason: Type.Optional(Type.String({ maxLength: 1000 })),
+    correctionReason: Type.Optional(Reason),
   },
   { additionalProperties: false },
 );
@@ -62,19 +72,19 @@ const CorrectionBody = Type.Object(
     validFrom: Type.Optional(TimeInput),
     validTo: Type.Optional(Type.Union([TimeInput, Type.Null()])),
     expectedVersion: Type.Optional(ExpectedVersionInput),
-    correctionReason: Type.Optional(Type.String({ maxLength: 1000 })),
+    correctionReason: Type.Optional(Reason),
   },
   { additionalProperties: false },
 );
 type CorrectionBodyT = Static<typeof CorrectionBody>;
 
 const ConfigBody = Type.Object(
-  { snapshotEvery: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) },
+  { snapshotEvery: Type.Optional(Type.Union([SafeInteger(), Type.Null()])) },
   { additionalProperties: false },
 );
 
 const Limit = Type.Integer({ minimum: 1, maximum: 1000 });
-const Offset = Type.Integer({ minimum: 0 });
+const Offset = SafeInteger();
 const QueryString = Type.Object(
   {
     eventType: Type.Optional(Text),
@@ -95,7 +105,7 @@ type QueryStringT = Static<typeof QueryString>;
 
 const HistoryQuery = Type.Object(
   {
-    fromVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    fromVersion: Type.Optional(SafeInteger(1)),
     limit: Type.Optional(Limit),
     asOfTransactionTime: Type.Optional(Type.String()),
   },
@@ -104,7 +114,7 @@ const HistoryQuery = Type.Object(
 
 const StateQuery = Type.Object(
   {
-    version: Type.Optional(Type.Integer({ minimum: 0 })),
+    version: Type.Optional(Version),
     asOfTransactionTime: Type.Optional(Type.String()),
     validAt: Type.Optional(Type.String()),
     useSnapshots: Type.Optional(Type.Boolean()),

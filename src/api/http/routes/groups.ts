@@ -5,7 +5,7 @@ import { formatId, MIN_ID, parseId, parseRangeEnd, parseRangeStart, inclusiveEnd
 import { checkName } from "../../../core/names.js";
 import type { HttpContext } from "../context.js";
 import { deliveriesJson, idJson, objectJson } from "../serialize.js";
-import { Block, ConsumerParams, Count, GroupParams, IdText, Ids, Millis, Name, StreamParams } from "../schemas.js";
+import { Block, ConsumerParams, Count, GroupParams, IdText, Ids, Millis, Name, SafeInteger, StreamParams } from "../schemas.js";
 import { abortOnClose } from "./streams.js";
 import { emptyBodyIsObject } from "../validation.js";
 
@@ -46,7 +46,7 @@ const ClaimBody = Type.Object(
     ids: Ids,
     idle: Type.Optional(Millis),
     time: Type.Optional(Millis),
-    retryCount: Type.Optional(Type.Integer({ minimum: 0 })),
+    retryCount: Type.Optional(SafeInteger()),
     force: Type.Optional(Type.Boolean()),
     justId: Type.Optional(Type.Boolean()),
   },

@@ -18,6 +18,7 @@ import {
   IdText,
   Ids,
   Millis,
+  SafeInteger,
   StreamOptions,
   StreamParams,
   type EntryInputT,
@@ -65,7 +66,7 @@ const ReadQuery = Type.Object(
 );
 
 const TrimBody = Type.Object(
-  { maxLen: Type.Optional(Type.Integer({ minimum: 0 })), minId: Type.Optional(IdText) },
+  { maxLen: Type.Optional(SafeInteger()), minId: Type.Optional(IdText) },
   { additionalProperties: false },
 );
 

@@ -1,12 +1,12 @@
 // /api/v1/stream/* — windowed streams as seed 002 describes them: define, poll (long poll), ack/nack, renew-lease, seek.
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { BadRequestError } from "../../../core/errors.js";
 import { WINDOW_TYPES } from "../../../core/windows.js";
+import { parseInstant } from "../../../engine/event-store/index.js";
 import type { LeasedWindow, WindowStreamOptions, WindowStreamRecord } from "../../../engine/windows/index.js";
 import type { HttpContext } from "../context.js";
 import { entryJson, objectJson } from "../serialize.js";
-import { Millis, Name } from "../schemas.js";
+import { Name, Text } from "../schemas.js";
 import { abortOnClose } from "./streams.js";
 
 const WindowMillis = Type.Integer({ minimum: 0, maximum: 3_153_600_000_000 });
@@ -64,15 +64,16 @@ const PollBody = Type.Object(
   { additionalProperties: false },
 );
 const AckBody = Type.Object(
-  { windowId: Type.String({ minLength: 1, maxLength: 1000 }), leaseId: Type.String({ minLength: 1, maxLength: 100 }), success: Type.Boolean() },
+  { windowId: Text({ minLength: 1, maxLength: 1000 }), leaseId: Text({ minLength: 1, maxLength: 100 }), success: Type.Boolean() },
   { additionalProperties: false },
 );
 const RenewBody = Type.Object(
-  { leaseId: Type.String({ minLength: 1, maxLength: 100 }), extend_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })) },
+  { leaseId: Text({ minLength: 1, maxLength: 100 }), extend_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })) },
   { additionalProperties: false },
 );
 const SeekBody = Type.Object(
-  { streamName: Name, consumerGroup: Name, timestamp: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Millis]) },
+  // parseTimestamp checks the number form too, with a message that names both forms.
+  { streamName: Name, consumerGroup: Name, timestamp: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Integer()]) },
   { additionalProperties: false },
 );
 
@@ -120,10 +121,12 @@ function windowJson(w: LeasedWindow): string {
   );
 }
 
+/**
+ * Epoch ms as a number or as digits, or an ISO 8601 date-time. Other text is refused, not guessed at (`Date.parse`
+ * reads "+5" as 1 May 2001). The engine checks the range, the same for every form.
+ */
 function parseTimestamp(value: string | number): number {
-  const t = typeof value === "number" ? value : /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(t)) throw new BadRequestError("timestamp must be an ISO date-time or epoch milliseconds", { field: "timestamp" });
-  return t;
+  return parseInstant(typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value, "timestamp");
 }
 
 export function windowRoutes(app: FastifyInstance, { engine }: HttpContext): void {
