@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { RunningServer } from "../src/api/server.js";
 import { NotFoundError, RawJson, RunnelClient } from "../src/client/index.js";
+import { ensureBuilt } from "./helpers/build.js";
 import { backends, type Backend } from "./helpers/backends.js";
 import { MAIN, startTestServer } from "./helpers/server.js";
 
@@ -88,7 +89,7 @@ describe("runnel client commands", () => {
   const scratch = mkdtempSync(join(tmpdir(), "runnel-cli-"));
 
   before(async () => {
-    execFileSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
+    ensureBuilt();
     sqlite = (await backends()).find((b) => b.name === "sqlite")!;
     server = await startTestServer(await sqlite.fresh());
     url = server.url;

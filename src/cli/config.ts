@@ -42,7 +42,8 @@ function pick(flag: string | undefined, env: string | undefined, name: string): 
 function int(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
+  // Digits only: Number() alone reads ' ' as 0 (for --port, a random port) and takes 0x10 or 1e3.
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
   return n;
 }
 

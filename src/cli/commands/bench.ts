@@ -62,13 +62,18 @@ export async function bench(argv: string[]): Promise<void> {
   const o = resolveBenchOptions(values);
   const showProgress = progressWanted(values, process.stderr.isTTY === true);
   const client = clientFor(values.url);
+  // A Ctrl-C from here on stops the run and deletes the stream (unless --keep) before exiting.
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once("SIGINT", interrupt);
 
   await client.streams.create(o.stream).catch((error: unknown) => {
     if (error instanceof ConflictError) throw new Error(`stream '${o.stream}' exists already; bench needs a fresh one (another --stream, or none)`);
     throw error;
   });
+  const running = new Set<Promise<unknown>>();
   const phase = async (unit: string, run: (tally: Tally) => Promise<PhaseResult>) => {
-    const tally = new Tally();
+    const tally = new StoppableTally(stop.signal, running);
     const line = showProgress ? new ProgressLine(process.stderr, { done: () => tally.done, total: o.count }, unit) : undefined;
     try {
       return await run(tally);
@@ -80,10 +85,18 @@ export async function bench(argv: string[]): Promise<void> {
   try {
     phases = [await phase("appended", (t) => appendPhase(client, o, t)), await phase("consumed", (t) => consumePhase(client, o, t))];
   } catch (error) {
-    // The run failed: remove what it made, if the server still answers, and report the failure itself.
+    // The run failed or was interrupted: remove what it made, if the server still answers. The requests still
+    // under way end first, as an append landing after the delete would create the stream again.
+    await Promise.allSettled(running);
     if (!o.keep) await client.streams.delete(o.stream).catch(() => undefined);
-    throw error;
+    if (!stop.signal.aborted) throw error;
+    process.stderr.write(o.keep ? `runnel: interrupted; kept stream ${o.stream}\n` : `runnel: interrupted; deleted stream ${o.stream}\n`);
+    // End as a Ctrl-C does (exit 130), so a calling script stops too.
+    process.kill(process.pid, "SIGINT");
+    return;
   }
+  // From here a Ctrl-C stops at once: the run is measured, only the delete and the report are left.
+  process.removeListener("SIGINT", interrupt);
   if (!o.keep) await client.streams.delete(o.stream);
 
   const { stream, count, size, batch, concurrency, consumers } = o;
@@ -100,6 +113,25 @@ export async function bench(argv: string[]): Promise<void> {
   }
   const short = phases.find((p) => p.entries !== count);
   if (short) throw new Error(`the ${short.phase} phase handled ${short.entries} of ${count} entries`);
+}
+
+/** A Tally that starts no request once the run is interrupted, and keeps those under way in `running` until they end. */
+class StoppableTally extends Tally {
+  constructor(
+    private readonly stop: AbortSignal,
+    private readonly running: Set<Promise<unknown>>,
+  ) {
+    super();
+  }
+
+  override time<T>(request: () => Promise<T>): Promise<T> {
+    if (this.stop.aborted) return Promise.reject(new Error("interrupted"));
+    const timed = super.time(request);
+    this.running.add(timed);
+    const done = () => this.running.delete(timed);
+    timed.then(done, done);
+    return timed;
+  }
 }
 
 function ms(value: number | null): string {

@@ -34,10 +34,9 @@ export async function consume(argv: string[]): Promise<void> {
   const client = clientFor(values.url);
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") stop.abort();
-    else throw error;
-  });
+  // A failed write is handled where its callback is awaited, below; this listener only keeps its 'error' event from
+  // crashing the process.
+  process.stdout.on("error", () => undefined);
   // An unreachable server is one line and exit 1 at the start; later, while consuming, each retry is reported.
   await client.health();
   let printed = 0;
@@ -57,11 +56,26 @@ export async function consume(argv: string[]): Promise<void> {
     const { timestamp, deliverAt, deliveryCount } = msg;
     // The same fields as `runnel tail` prints, plus the delivery count.
     const line = { id, partition, offset, key, type, headers, payload, priority, correlationId, causationId, messageId, timestamp, deliverAt, deliveryCount };
-    process.stdout.write(print(msg, line));
+    // Asking for the next message marks this one for the batch's ack, so it must be in stdout by then: a write into
+    // a pipe whose reader has gone fails only in its callback (EPIPE), after the rest of the read was handed out.
+    const failed = await written(print(msg, line));
+    if (failed) {
+      // Not printed: back to the group at once, for another consumer, rather than pending on this one.
+      await msg.nack().catch(() => undefined);
+      if (failed.code === "EPIPE") break;
+      throw failed;
+    }
     if (limit !== undefined && ++printed >= limit) {
       // Leaving the loop acks the ones printed before this one, not this one.
       if (ack) await msg.ack();
       break;
     }
   }
+  // Interrupted: the acks above are sent; end as a Ctrl-C does (exit 130), so a calling script stops too.
+  if (stop.signal.aborted) process.kill(process.pid, "SIGINT");
+}
+
+/** Writes to stdout; answers the write's error once it is known, or undefined once the text is written. */
+function written(text: string): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => process.stdout.write(text, (error?: NodeJS.ErrnoException | null) => resolve(error ?? undefined)));
 }

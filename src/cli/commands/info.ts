@@ -1,4 +1,5 @@
 // `runnel info <stream>`: a stream's length, last id and groups with pending and lag.
+import type { RawJson, RunnelClient, StreamInfo } from "../../client/index.js";
 import { clientFor, COMMON_HELP, fields, json, parseCommand, positionals, table, write } from "./shared.js";
 
 export const INFO_HELP = `Usage: runnel info <stream> [options]
@@ -13,8 +14,9 @@ export async function info(argv: string[]): Promise<void> {
   const { values, positionals: given } = parseCommand(argv, { json: { type: "boolean" } });
   if (values.help) return write(INFO_HELP);
   const [stream] = positionals(given, ["stream"], "runnel info <stream>");
-  const s = await clientFor(values.url).streams.info(stream!);
-  if (values.json) return json(s);
+  const client = clientFor(values.url);
+  const s = await client.streams.info(stream!);
+  if (values.json) return json(await withStoredPayloads(client, stream!, s));
   write(
     fields([
       ["stream", s.name],
@@ -34,4 +36,19 @@ export async function info(argv: string[]): Promise<void> {
       s.groups.map((g) => [g.name, g.consumers, g.pending, g.lag, g.lastDeliveredId]),
     ),
   );
+}
+
+/**
+ * Info's first and last entries come with their payloads parsed (12345678901234567890 rounded, 1.50 as 1.5):
+ * read those two again as stored text, as tail prints them. One trimmed meanwhile keeps the parsed payload.
+ */
+async function withStoredPayloads(client: RunnelClient, stream: string, s: StreamInfo): Promise<StreamInfo> {
+  await Promise.all(
+    [s.firstEntry, s.lastEntry].map(async (entry) => {
+      if (!entry) return;
+      const [stored] = await client.streams.range<RawJson>(stream, { start: entry.id, end: entry.id, count: 1, rawPayloads: true });
+      if (stored) entry.payload = stored.payload;
+    }),
+  );
+  return s;
 }
