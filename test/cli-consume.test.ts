@@ -1,7 +1,7 @@
 // `runnel consume`, `bench`, `info --json` and `serve` where a reader goes away, Ctrl-C comes or a value is odd: run
 // as child processes against a real server (SQLite only: these check the command line, not storage).
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -208,7 +208,7 @@ describe("runnel client commands", () => {
     writeFileSync(bad, '{"ok":1}\nnot json\n');
     const run = await cli(["publish", unique("file"), "--file", bad]);
     assert.equal(run.code, 1, run.stderr);
-    assert.equal(run.stderr, `runnel: ${bad} line 2 is not JSON: not json\n`);
+    assert.equal(run.stderr, `runnel: ${bad} line 2 is not JSON: not json (1 entry stored)\n`);
   });
 
   it("--progress draws a progress line with the rate on stderr; without a terminal there is none unless asked", async () => {

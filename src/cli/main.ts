@@ -56,8 +56,9 @@ async function serve(argv: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  // consume handles a closed pipe itself: it stops reading and lets in-flight acks finish.
-  if (command !== "consume" && command !== "serve") exitOnClosedPipe();
+  // consume and publish handle a closed pipe themselves: consume stops reading and lets in-flight acks finish;
+  // publish stops printing ids and stores the rest of its input (its job is storing; the ids are a by-product).
+  if (command !== "consume" && command !== "publish" && command !== "serve") exitOnClosedPipe();
   switch (command) {
     case "serve":
       return serve(rest);
@@ -104,5 +105,14 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`runnel: ${message}`);
   const usage = error instanceof ConfigError || String((error as { code?: string }).code ?? "").startsWith("ERR_PARSE_ARGS_");
-  process.exit(usage ? 2 : 1);
+  // process.exit drops what is still queued for a pipe (the ids publish printed before it failed): exit once it is
+  // out, or after a few seconds should the reader never read.
+  const exit = () => process.exit(usage ? 2 : 1);
+  setTimeout(exit, 5000);
+  void Promise.all([drained(process.stdout), drained(process.stderr)]).then(exit);
 });
+
+/** Resolves once everything written to `out` so far has been handed on (or `out` has closed). */
+function drained(out: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => out.write("", () => resolve()));
+}

@@ -41,10 +41,17 @@ export function positionals(given: string[], names: string[], usage: string): st
   return given;
 }
 
-export function intFlag(value: string | undefined, name: string, min: number): number | undefined {
+/**
+ * A whole number given as digits only: a blank value, `0x10`, `1e3`, `-1` or `1.5` is a usage error (exit 2), never
+ * a number Number() happens to read (' ' would be 0). `max` bounds it where the value has a limit.
+ */
+export function intFlag(value: string | undefined, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value === "" || !Number.isInteger(n) || n < min) throw new ConfigError(`--${name} must be an integer of at least ${min}, got '${value}'`);
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`--${name} must be an integer ${range}, got '${value}'`);
+  }
   return n;
 }
 
@@ -71,8 +78,13 @@ export function json(value: unknown): void {
 
 /** A reader of `runnel … | head` going away is a normal end, not an error: exit quietly. */
 export function exitOnClosedPipe(): void {
+  onClosedPipe(() => process.exit(0));
+}
+
+/** Calls `onClosed` when stdout's reader goes away (EPIPE), for a command with more to do than print: publish stores on. */
+export function onClosedPipe(onClosed: () => void): void {
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(0);
-    throw error;
+    if (error.code !== "EPIPE") throw error;
+    onClosed();
   });
 }
