@@ -65,6 +65,20 @@ for (const backend of await backends()) {
       await backend.cleanup();
     });
 
+    describe("integers in query strings", () => {
+      it("must be decimal digits: hex, exponents and spaces are refused, and nothing is read or delivered", async () => {
+        const s = unique("q");
+        expect(await api.post(`/stream/${s}/entries`, { entries: [{ payload: 1 }, { payload: 2 }] }), 201, "append");
+        expect(await api.post(`/stream/${s}/group/g`, { startId: "0" }), 201, "group");
+        for (const count of ["0x10", "1e1", "%205", "1.0"]) {
+          expectBadRequest(await api.get(`/stream/${s}/range?count=${count}`), "count", `range count=${count}`);
+          expectBadRequest(await api.get(`/stream/${s}/group/g/consumer/c?count=${count}`), "count", `group read count=${count}`);
+        }
+        assert.equal((await api.get(`/stream/${s}/group/g/pending`)).body.count, 0, "no refused read delivered anything");
+        assert.equal((await api.get(`/stream/${s}/range?count=1`)).body.entries.length, 1, "plain digits still work");
+      });
+    });
+
     describe("stream and queue options", () => {
       const tooBig: [string, number][] = [
         ["maxLen", HUGE],
