@@ -115,9 +115,32 @@ for (const backend of await backends()) {
       assert.equal((await fetch(`${server.url}/health`, { method: "HEAD" })).status, 200);
     });
 
+    it("OPTIONS without preflight headers is answered, not refused in plain text", async () => {
+      const res = await fetch(`${server.url}/stream/${unique("s")}/info`, { method: "OPTIONS" });
+      assert.equal(res.status, 204);
+      assert.match(res.headers.get("access-control-allow-methods") ?? "", /POST/);
+    });
+
     it("a WebSocket upgrade with malformed percent-encoding is a 400, not a 500", async () => {
       assert.equal(await refusedStatus(`${wsBase}/ws/queues/%ZZ/q1`), 400);
       assert.equal(await refusedStatus(`${wsBase}/ws/eventstores/default/%ZZ`), 400);
+    });
+
+    it("an event-store WebSocket takes the same filters as its SSE route, and refuses what that refuses", async () => {
+      const store = unique("filters");
+      assert.equal((await api.post(`/api/v1/eventstores/default/${store}/events`, { eventType: "E", eventData: {}, aggregateId: "a" })).status, 201);
+      const base = `${wsBase}/ws/eventstores/default/${store}`;
+      for (const query of ["eventType=", `aggregateId=${"x".repeat(201)}`, "eventType=a%00b", `fromPosition=1${"0".repeat(30)}`, "bogus=1"]) {
+        assert.equal(await refusedStatus(`${base}?${query}`), 400, query);
+        const sse = await fetch(`${server.url}/api/v1/eventstores/default/${store}/stream?${query}`);
+        assert.equal(sse.status, 400, `SSE ${query}`);
+      }
+      const ok = new WebSocket(`${base}?eventType=E&aggregateId=a&fromPosition=0`);
+      sockets.push(ok);
+      await new Promise((resolve, reject) => {
+        ok.once("open", resolve);
+        ok.once("error", reject);
+      });
     });
 
     it("a refused subscribe leaves the connection's subscription as it was", async () => {

@@ -75,6 +75,8 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
     origin: origins.length === 1 && origins[0] === "*" ? "*" : origins,
     methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     allowedHeaders: ["Content-Type", "Authorization", "Cache-Control", "Last-Event-ID", "X-Member-Id"],
+    // An OPTIONS without the preflight headers is answered like a preflight, not with a plain-text 400.
+    strictPreflight: false,
   });
   registerValidation(app);
   registerErrorHandling(app);

@@ -1,4 +1,6 @@
 // WebSocket subscriptions at /ws/eventstores/{setupId}/{eventStoreName}?fromPosition=…: catch up, then live.
+import type { Static } from "@sinclair/typebox";
+import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
 import { BadRequestError, RunnelError } from "../../core/errors.js";
@@ -6,27 +8,33 @@ import { checkName } from "../../core/names.js";
 import type { EventSubscription } from "../../engine/event-store/index.js";
 import type { Engine } from "../../engine/index.js";
 import { liveEventJson, openSubscription, startAfter } from "../http/event-store-schemas.js";
+import { EventStreamQuery } from "../http/routes/event-store-stream.js";
 import type { PushOptions } from "../push/options.js";
 import { closeAll, echoId, pathSegment, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
 
 const PATH = /^\/ws\/eventstores\/([^/]+)\/([^/]+)\/?$/;
 
-function queryOf(url: string): { fromPosition: number | undefined; eventType: string | undefined; aggregateId: string | undefined } {
+/** The query of an upgrade, held to the same rules as the SSE route's (digits only for a position). */
+function queryOf(url: string): Static<typeof EventStreamQuery> {
   const params = new URL(url, "http://localhost").searchParams;
-  for (const key of params.keys()) {
-    if (!["fromPosition", "eventType", "aggregateId"].includes(key)) {
-      throw new BadRequestError(`unknown query parameter '${key}'`, { field: key });
-    }
-  }
   const raw = params.get("fromPosition");
-  if (raw !== null && !/^\d{1,15}$/.test(raw)) {
+  if (raw !== null && !/^\d+$/.test(raw)) {
     throw new BadRequestError("fromPosition must be an integer of at least 0", { field: "fromPosition" });
   }
-  return {
-    fromPosition: raw === null ? undefined : Number(raw),
-    eventType: params.get("eventType") ?? undefined,
-    aggregateId: params.get("aggregateId") ?? undefined,
-  };
+  const query: Record<string, unknown> = Object.fromEntries(params);
+  if (raw !== null) query.fromPosition = Number(raw);
+  const error = Value.Errors(EventStreamQuery, query).First();
+  if (error) {
+    const field = error.path.replace(/^\//, "");
+    const why =
+      error.type === ValueErrorType.ObjectAdditionalProperties
+        ? `unknown query parameter '${field}'`
+        : error.type === ValueErrorType.StringPattern
+          ? `${field} must not contain a NUL character`
+          : `${field}: ${error.message.toLowerCase()}`;
+    throw new BadRequestError(why, { field });
+  }
+  return query as Static<typeof EventStreamQuery>;
 }
 
 /** The WebSocket endpoint for event store subscriptions; `routeUpgrades` hands it the upgrades on its path. */

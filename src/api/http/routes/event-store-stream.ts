@@ -11,7 +11,8 @@ import { EventIdText, liveEventJson, openSubscription, startAfter, Text, Version
 import { Name } from "../schemas.js";
 
 const Params = Type.Object({ setupId: Name, eventStoreName: Name });
-const Query = Type.Object(
+/** The filters of a live subscription, over SSE here and over WebSocket (src/api/ws/event-store-socket.ts). */
+export const EventStreamQuery = Type.Object(
   {
     fromPosition: Type.Optional(Version),
     eventType: Type.Optional(Text),
@@ -28,9 +29,9 @@ export function eventStoreStreamRoutes(app: FastifyInstance, { engine }: HttpCon
     for (const sse of open) sse.close();
   });
 
-  app.get("/api/v1/eventstores/:setupId/:eventStoreName/stream", { schema: { params: Params, querystring: Query } }, async (req, reply) => {
+  app.get("/api/v1/eventstores/:setupId/:eventStoreName/stream", { schema: { params: Params, querystring: EventStreamQuery } }, async (req, reply) => {
     const { setupId, eventStoreName } = req.params as { setupId: string; eventStoreName: string };
-    const q = req.query as Static<typeof Query>;
+    const q = req.query as Static<typeof EventStreamQuery>;
     const header = req.headers["last-event-id"];
     const after = startAfter(q.fromPosition, typeof header === "string" ? header : undefined);
     const subscription = await openSubscription(engine, setupId, eventStoreName, after, q);
