@@ -89,6 +89,23 @@ for (const backend of await backends()) {
       return ids;
     }
 
+    it("a stream stored as its own dead-letter stream (allowed before) sends its dead letters to <stream>:dlq", async () => {
+      const s = unique("selfdlq");
+      await createStream(api, s, { maxDeliveries: 1 });
+      // Written past the engine's check, as a stream configured before it existed would be.
+      await server.engine.store.write(async (tx) => {
+        const stream = (await tx.streams.get("default", s, true))!;
+        await tx.streams.updateConfig(stream.id, { ...stream.config, deadLetterStream: s }, stream.positions);
+      });
+      const [id] = await append(api, s, [{ payload: 1 }]);
+      await createGroup(api, s, "g");
+      assert.deepEqual(idsOf(await read(api, s, "g", "c1")), [id]);
+      assert.equal(await nack(api, s, "g", [id!]), 1);
+      assert.deepEqual(await read(api, s, "g", "c1"), [], "not fed back into the stream");
+      assert.equal((await api.get(`/stream/${s}/len`)).body.length, 1);
+      assert.equal((await api.get(`/stream/${encodeURIComponent(`${s}:dlq`)}/len`)).body.length, 1);
+    });
+
     it("an entry nacked past maxDeliveries goes to <stream>:dlq with its reason and history, and leaves the PEL", async () => {
       const s = unique("nackdead");
       await createStream(api, s, { maxDeliveries: 2 });

@@ -27,7 +27,9 @@ export function deliveryLimit(stream: StreamRecord, entry: Entry): number | null
 }
 
 export function deadLetterStreamOf(stream: StreamRecord): string {
-  return stream.config.deadLetterStream ?? `${stream.name}:dlq`;
+  const named = stream.config.deadLetterStream;
+  // A stream set up before naming itself was refused goes to the default rather than feeding its dead letters back.
+  return named !== null && named !== stream.name ? named : `${stream.name}:dlq`;
 }
 
 /** Appends a copy of `entry` to the dead-letter stream, its headers telling why and what happened to it. */
