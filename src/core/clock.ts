@@ -7,6 +7,9 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** The latest moment a JavaScript Date can hold, in ms since the epoch: the bound of every time and duration. */
+export const MAX_TIME_MS = 8_640_000_000_000_000;
+
 /** A clock that only moves when told to; for tests. */
 export class ManualClock implements Clock {
   constructor(private current = Date.now()) {}

@@ -1,4 +1,5 @@
 // Window math for windowed streams: alignment, window bounds, readiness against the watermark, lateness. Pure.
+import { MAX_TIME_MS } from "./clock.js";
 
 export const WINDOW_TYPES = ["tumbling", "hopping", "session"] as const;
 export type WindowType = (typeof WINDOW_TYPES)[number];
@@ -7,7 +8,7 @@ export type WindowType = (typeof WINDOW_TYPES)[number];
 export const GLOBAL_KEY = "__GLOBAL__";
 
 /** The earliest time a Date can hold; the "nothing consumed yet" start of a group. */
-export const MIN_TIME = -8_640_000_000_000_000;
+export const MIN_TIME = -MAX_TIME_MS;
 
 export interface WindowShape {
   type: WindowType;

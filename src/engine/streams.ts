@@ -9,6 +9,7 @@ import {
   type RangeBound,
   type StreamId,
 } from "../core/ids.js";
+import { MAX_TIME_MS } from "../core/clock.js";
 import { checkName } from "../core/names.js";
 import { DEFAULT_STREAM_CONFIG, type AppendResult, type Entry, type NewEntry, type StreamConfig } from "../core/types.js";
 import type { GroupRecord, StreamRecord, Tx } from "../storage/index.js";
@@ -318,16 +319,13 @@ function nextAfter(id: StreamId): StreamId {
   return inclusiveStart({ id, exclusive: true }) ?? MAX_ID;
 }
 
-/** The latest moment a JavaScript Date can hold, in ms: the longest retention or dedupe window a stream may have. */
-const MAX_MS = 8_640_000_000_000_000;
-
 /** The range of each numeric stream option; counts stop at the largest integer a JavaScript number holds exactly. */
 export const STREAM_CONFIG_LIMITS = {
   partitions: { min: 1, max: 1024 },
   maxLen: { min: 0, max: Number.MAX_SAFE_INTEGER },
-  maxAgeMs: { min: 1, max: MAX_MS },
+  maxAgeMs: { min: 1, max: MAX_TIME_MS },
   maxDeliveries: { min: 1, max: Number.MAX_SAFE_INTEGER },
-  dedupeWindowMs: { min: 0, max: MAX_MS },
+  dedupeWindowMs: { min: 0, max: MAX_TIME_MS },
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 // Request schemas shared by routes, compiled once by Ajv at start-up.
 import { Type, type Static } from "@sinclair/typebox";
+import { MAX_TIME_MS } from "../../core/clock.js";
 import { NAME_PATTERN } from "../../core/names.js";
 import { PRIORITIES } from "../../core/types.js";
 import { STREAM_CONFIG_LIMITS } from "../../engine/streams.js";
@@ -15,7 +16,7 @@ export const ConsumerParams = Type.Object({ stream: Name, group: Name, consumer:
 export const Count = Type.Integer({ minimum: 1, maximum: 10_000 });
 export const Block = Type.Integer({ minimum: 0, maximum: 3_600_000 });
 /** Epoch or duration milliseconds, at most the last moment a JavaScript Date can hold. */
-export const MAX_MILLIS = 8_640_000_000_000_000;
+export const MAX_MILLIS = MAX_TIME_MS;
 export const Millis = Type.Integer({ minimum: 0, maximum: MAX_MILLIS });
 /** A count, position or version from `minimum` up to the largest integer a JavaScript number holds exactly. */
 export function SafeInteger(minimum = 0) {

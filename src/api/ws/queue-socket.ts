@@ -9,7 +9,7 @@ import type { PushItem, PushSession, SubscribeOptions } from "../../engine/push/
 import { batchJson, dataJson } from "../push/messages.js";
 import type { PushOptions } from "../push/options.js";
 import { closeAll, echoId, pathSegment, rejectUpgrade, type WsEndpoint } from "./endpoints.js";
-import { MAX_MILLIS } from "../http/schemas.js";
+import { MAX_TIME_MS } from "../../core/clock.js";
 
 const PATH = /^\/ws\/queues\/([^/]+)\/([^/]+)\/?$/;
 export const WS_BATCH_LIMITS = { batchSize: { min: 1, max: 1000 }, maxWaitTime: { min: 0, max: 60_000 } };
@@ -154,7 +154,7 @@ function serveSocket(ws: WebSocket, engine: Engine, setupId: string, queueName: 
         }
         case "nack": {
           const ids = idsOf(msg);
-          const delayMs = intField(msg, "delayMs", 0, MAX_MILLIS) ?? 0;
+          const delayMs = intField(msg, "delayMs", 0, MAX_TIME_MS) ?? 0;
           send({ type: "nacked", messageIds: ids, nacked: await session.nack(ids, delayMs) });
           return;
         }

@@ -1,9 +1,9 @@
 // Bi-temporal time: parsing ISO 8601 instants, and which version of an event line counts (corrections applied).
+import { MAX_TIME_MS } from "../../core/clock.js";
 import { BadRequestError } from "../../core/errors.js";
 import type { StoredEvent } from "../../storage/queries/event-store.js";
 
 /** The latest moment a JavaScript Date can hold: a later instant could be stored but never written as ISO 8601. */
-const MAX_INSTANT = 8_640_000_000_000_000;
 
 const ISO_8601 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
@@ -15,8 +15,8 @@ const ISO_8601 =
  */
 export function parseInstant(value: string | number, field: string): number {
   if (typeof value === "number") {
-    if (Number.isInteger(value) && value >= 0 && value <= MAX_INSTANT) return value;
-    throw new BadRequestError(`${field} must be an ISO 8601 time or ms since the epoch, from 0 to ${MAX_INSTANT}`, { field });
+    if (Number.isInteger(value) && value >= 0 && value <= MAX_TIME_MS) return value;
+    throw new BadRequestError(`${field} must be an ISO 8601 time or ms since the epoch, from 0 to ${MAX_TIME_MS}`, { field });
   }
   const m = ISO_8601.exec(value.trim());
   const bad = () => new BadRequestError(`${field} must be an ISO 8601 time such as 2025-07-19T10:00:00Z, got '${value}'`, { field });
