@@ -345,6 +345,10 @@ for (const backend of await backends()) {
         assert.deepEqual(((await redis.xrange(s, ms, ms)) as RawEntry[]).map((e) => e[0]), sameMs);
         assert.deepEqual(await redis.xrange(unique("missing"), "-", "+"), []);
         assert.equal(await redis.xlen(unique("missing")), 0);
+        // An exclusive bound with nothing beyond it is an error, as in Redis.
+        await rejectsWith(redis.xrange(s, "-", "(0-0"), "ERR invalid end ID for the interval");
+        await rejectsWith(redis.xrevrange(s, "(0-0", "-"), "ERR invalid end ID for the interval");
+        await rejectsWith(redis.xrange(s, "(9007199254740991-9007199254740991", "+"), "ERR invalid start ID for the interval");
       });
 
       it("XADD with an explicit id, <ms>-*, NOMKSTREAM and MAXLEN", async () => {

@@ -1,5 +1,5 @@
 // Stream commands: XADD (pipelined ones to one stream become one append), XLEN, XRANGE, XREVRANGE, XDEL, XTRIM.
-import { formatId, parseRangeEnd, parseRangeStart } from "../../../core/ids.js";
+import { compareIds, formatId, MAX_ID, MIN_ID, parseRangeEnd, parseRangeStart } from "../../../core/ids.js";
 import { MAX_COUNT } from "../../../engine/streams.js";
 import type { NewEntry } from "../../../core/types.js";
 import type { TrimBy } from "../../../engine/index.js";
@@ -127,6 +127,9 @@ async function range(ctx: CommandContext, args: string[], reverse: boolean): Pro
   const [key, first, second] = args as [string, string, string];
   const start = parseRangeStart(reverse ? second : first, "start");
   const end = parseRangeEnd(reverse ? first : second, "end");
+  // An exclusive bound with nothing beyond it, as Redis answers it.
+  if (start.exclusive && compareIds(start.id, MAX_ID) === 0) throw new RespError("ERR invalid start ID for the interval");
+  if (end.exclusive && compareIds(end.id, MIN_ID) === 0) throw new RespError("ERR invalid end ID for the interval");
   const count = parseCount(new ArgReader(args, 3));
   try {
     // Redis answers COUNT 0 with nil, but a missing key with an empty array first.
