@@ -115,6 +115,15 @@ for (const backend of await backends()) {
       assert.equal((await fetch(`${server.url}/health`, { method: "HEAD" })).status, 200);
     });
 
+    it("headers too large for Node's parser get the error shape too", async () => {
+      const res = await fetch(`${server.url}/stream/s/info`, { headers: { "x-big": "a".repeat(20_000) } });
+      assert.equal(res.status, 431);
+      const body = (await res.json()) as Msg;
+      assert.equal(body.error.code, "RUNNEL_BAD_REQUEST");
+      assert.equal(typeof body.error.message, "string");
+      assert.equal((await api.get("/health")).status, 200);
+    });
+
     it("OPTIONS without preflight headers is answered, not refused in plain text", async () => {
       const res = await fetch(`${server.url}/stream/${unique("s")}/info`, { method: "OPTIONS" });
       assert.equal(res.status, 204);

@@ -1,4 +1,5 @@
 // One error shape for every HTTP failure: {"error": {"code", "message", "field"?}}.
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HTTP_STATUS, RunnelError, type ErrorCode } from "../../core/errors.js";
 import { NO_NUL_PATTERN } from "./schemas.js";
@@ -88,4 +89,23 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(body("RUNNEL_NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0]}`));
   });
+}
+
+/**
+ * Requests Node's parser refuses before Fastify sees them (headers or a URL over 16 KB, malformed HTTP) are answered
+ * in the same error shape; a reset connection has nobody to answer.
+ */
+export function clientErrorAnswer(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, reason, message] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request Header Fields Too Large", "the request line and headers are larger than 16 KB"]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "the request was not received in time"]
+        : [400, "Bad Request", "the request is not valid HTTP"];
+  const text = JSON.stringify(body("RUNNEL_BAD_REQUEST", message));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  }
+  socket.destroy();
 }

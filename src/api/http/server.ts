@@ -3,7 +3,7 @@ import cors from "@fastify/cors";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Engine } from "../../engine/index.js";
 import { DEFAULT_NAMESPACE, type HttpContext } from "./context.js";
-import { registerErrorHandling } from "./errors.js";
+import { clientErrorAnswer, registerErrorHandling } from "./errors.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { eventStoreRoutes } from "./routes/event-stores.js";
 import { groupRoutes } from "./routes/groups.js";
@@ -42,6 +42,7 @@ export function buildHttpApp(engine: Engine, options: HttpOptions): FastifyInsta
     return503OnClosing: true,
     // A HEAD answered by a GET handler would run it: a group read would deliver entries nobody receives.
     exposeHeadRoutes: false,
+    clientErrorHandler: clientErrorAnswer,
     // Errors the router raises before any route runs (a bad URL encoding, an overlong name) get the same shape.
     frameworkErrors: (error, _req, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
