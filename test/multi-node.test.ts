@@ -267,6 +267,53 @@ describe("several nodes on one PostgreSQL schema", { skip: postgres ? false : "P
     assert.equal((await a.get(`/stream/${stream}/group/g`)).body.pending, 0);
   });
 
+  it("an entry acked on one node while others claim, nack or hand it back stays acked", async () => {
+    const [a, b, c] = apis as [Api, Api, Api];
+    const stream = unique("race");
+    const payloads = Array.from({ length: 240 }, (_, n) => ({ payload: { n } }));
+    assert.equal((await a.post(`/stream/${stream}/entries`, { entries: payloads })).status, 201);
+    assert.equal((await a.post(`/stream/${stream}/group/g`, { startId: "0" })).status, 201);
+    const ids: string[] = (await a.get(`/stream/${stream}/group/g/consumer/c1?count=240`)).body.entries.map((e: any) => e.id);
+    assert.equal(ids.length, 240);
+    // Each entry: an ack on one node against a claim, a nack or the consumer's removal on another, at once.
+    const acked = new Set<string>();
+    await inParallel(ids.length, 12, async (i) => {
+      const id = ids[i]!;
+      const rival =
+        i % 3 === 0
+          ? b.post(`/stream/${stream}/group/g/claim`, { consumer: "c2", minIdleTime: 0, ids: [id] })
+          : i % 3 === 1
+            ? c.post(`/stream/${stream}/group/g/nack`, { ids: [id] })
+            : b.post(`/stream/${stream}/group/g/claim`, { consumer: "c1", minIdleTime: 0, ids: [id] });
+      const [ack] = await Promise.all([a.post(`/stream/${stream}/group/g/ack`, { ids: [id] }), rival]);
+      if (ack.body.acked === 1) acked.add(id);
+    });
+    assert.ok(acked.size > 0);
+    // Whatever a rival still holds or gave back is read and acked now; nothing acked above may come again.
+    const again: string[] = [];
+    for (;;) {
+      const got = (await c.get(`/stream/${stream}/group/g/consumer/c9?count=240`)).body.entries.map((e: any) => e.id);
+      const held = (await c.get(`/stream/${stream}/group/g/pending?start=-&end=%2B&count=1000`)).body.entries.map((e: any) => e.id);
+      const mine = [...new Set([...got, ...held])];
+      if (mine.length === 0) break;
+      again.push(...mine);
+      await c.post(`/stream/${stream}/group/g/ack`, { ids: mine });
+    }
+    assert.deepEqual(again.filter((id) => acked.has(id)), [], "acked entries came back");
+    assert.equal(acked.size + new Set(again).size, ids.length, "every entry acked exactly once");
+  });
+
+  it("creating one stream on two nodes at once: one is told 201, the other 409, and the winner's options stand", async () => {
+    const [a, b] = apis as [Api, Api];
+    for (let round = 0; round < 20; round++) {
+      const stream = unique("create");
+      const [ra, rb] = await Promise.all([a.post(`/stream/${stream}`, { maxLen: 10 }), b.post(`/stream/${stream}`, { maxLen: 20 })]);
+      assert.deepEqual([ra.status, rb.status].sort(), [201, 409], `round ${round}`);
+      const winner = ra.status === 201 ? 10 : 20;
+      assert.equal((await a.get(`/stream/${stream}/info`)).body.maxLen, winner);
+    }
+  });
+
   it("finds every entry, group and pending entry after every node restarts", async () => {
     const [a, b] = apis as [Api, Api];
     const stream = unique("restart");

@@ -240,7 +240,8 @@ export async function readOwnPending(
   for (const p of rows) {
     const entry = (await tx.entries.get(stream.id, p.id)) ?? null;
     const deliveryCount = p.deliveryCount + 1;
-    await tx.pending.add(stream.id, group.name, { ...p, deliveredAt: now, deliveryCount, history: historyWith(p) });
+    // Acknowledged or claimed meanwhile (by another node): no longer this consumer's.
+    if (!(await tx.pending.replace(stream.id, group.name, { ...p, deliveredAt: now, deliveryCount, history: historyWith(p) }))) continue;
     out.push({ id: p.id, entry, deliveryCount });
   }
   await tx.groups.touchConsumer(stream.id, group.name, consumer, now, out.length > 0);
@@ -258,8 +259,8 @@ export async function handBack(tx: Tx, stream: StreamRecord, group: string, cons
     if (held.length === 0) return n;
     for (const p of held) {
       const entry = await tx.entries.get(stream.id, p.id);
-      await tx.pending.remove(stream.id, group, p.id);
-      if (!entry) continue;
+      // Only what this transaction took out of the PEL goes back: another node may have acknowledged it meanwhile.
+      if (!(await tx.pending.remove(stream.id, group, p.id, consumer)) || !entry) continue;
       await tx.groups.defer(stream.id, group, {
         id: p.id,
         partition: p.partition,
@@ -287,7 +288,9 @@ export interface ClaimOptions {
 export type ClaimOutcome =
   | { kind: "claimed"; delivery: Delivery }
   | { kind: "deleted" }
-  | { kind: "dead"; deadLetterStream: string };
+  | { kind: "dead"; deadLetterStream: string }
+  /** No longer pending: acknowledged or taken by someone else since it was read (another node). */
+  | { kind: "gone" };
 
 /**
  * Transfers one pending entry to `consumer`; a deleted entry leaves the PEL, one past maxDeliveries is
@@ -305,25 +308,18 @@ export async function claimOne(
   forced = false,
 ): Promise<ClaimOutcome> {
   const entry = await tx.entries.get(stream.id, p.id);
-  if (!entry) {
-    await tx.pending.remove(stream.id, group, p.id);
-    return { kind: "deleted" };
-  }
+  if (!entry) return (await tx.pending.remove(stream.id, group, p.id, p.consumer)) ? { kind: "deleted" } : { kind: "gone" };
   const deliveryCount = options.retryCount ?? (options.justId ? p.deliveryCount : p.deliveryCount + 1);
   if (!forced && !options.justId && reachedLimit(deliveryCount - 1, deliveryLimit(stream, entry))) {
-    await tx.pending.remove(stream.id, group, p.id);
+    if (!(await tx.pending.remove(stream.id, group, p.id, p.consumer))) return { kind: "gone" };
     const deadLetterStream = await deadLetter(tx, stream, group, entry, historyWith(p), "max-deliveries", now);
     return { kind: "dead", deadLetterStream };
   }
   // A last-delivery time in the future would keep the entry from ever being idle enough: it is capped at now.
   const deliveredAt = Math.min(now, options.timeMs ?? now - (options.idleMs ?? 0));
-  await tx.pending.add(stream.id, group, {
-    id: p.id,
-    partition: p.partition,
-    consumer,
-    deliveredAt,
-    deliveryCount,
-    history: forced ? p.history : historyWith(p),
-  });
+  const rec = { id: p.id, partition: p.partition, consumer, deliveredAt, deliveryCount, history: forced ? p.history : historyWith(p) };
+  // A forced entry joins the PEL here; any other must still be in it (another node may have acked or taken it).
+  if (forced) await tx.pending.add(stream.id, group, rec);
+  else if (!(await tx.pending.replace(stream.id, group, rec))) return { kind: "gone" };
   return { kind: "claimed", delivery: { id: p.id, entry, deliveryCount } };
 }

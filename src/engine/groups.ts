@@ -241,8 +241,8 @@ export class GroupsService {
         const p = await tx.pending.get(stream.id, name, id);
         if (!p || (consumer !== undefined && p.consumer !== consumer)) continue;
         const entry = await tx.entries.get(stream.id, id);
-        await tx.pending.remove(stream.id, name, id);
-        if (!entry) continue;
+        // Only what this transaction took out of the PEL is given back: another node may have acked it meanwhile.
+        if (!(await tx.pending.remove(stream.id, name, id, p.consumer)) || !entry) continue;
         await tx.groups.defer(stream.id, name, {
           id,
           partition: p.partition,
@@ -366,7 +366,7 @@ export class GroupsService {
         const outcome = await claimOne(tx, stream, name, p, consumer, now, { justId });
         if (outcome.kind === "claimed") claimed.push(outcome.delivery);
         else if (outcome.kind === "deleted") deleted.push(p.id);
-        else dead.add(outcome.deadLetterStream);
+        else if (outcome.kind === "dead") dead.add(outcome.deadLetterStream);
       }
       await tx.groups.touchConsumer(stream.id, name, consumer, now, claimed.length > 0);
       return { next: i < rows.length ? rows[i]!.id : MIN_ID, claimed, deleted };

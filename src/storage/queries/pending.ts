@@ -144,6 +144,26 @@ export class PendingQueries {
   }
 
   /**
+   * Rewrites the record of an entry that is still pending (a claim, a re-delivery) and answers true; answers false,
+   * writing nothing, once it no longer is. On PostgreSQL another node may have acknowledged or taken the entry
+   * since this transaction read it: an upsert would put an acknowledged entry back.
+   */
+  async replace(streamId: number, group: string, rec: PendingRecord): Promise<boolean> {
+    const runs = await this.runsBetween(streamId, group, rec.id, rec.id);
+    const key = new Set([keyOf(rec.id)]);
+    await this.explode(
+      group,
+      runs.filter((run) => runHoldsAny(run, key)),
+    );
+    const n = await this.sql.run(
+      "UPDATE pending SET consumer = ?, delivered_at = ?, delivery_count = ?, history = ? " +
+        "WHERE stream_id = ? AND group_name = ? AND ms = ? AND seq = ?",
+      [rec.consumer, rec.deliveredAt, rec.deliveryCount, rec.history && JSON.stringify(rec.history), streamId, group, rec.id.ms, rec.id.seq],
+    );
+    return n > 0;
+  }
+
+  /**
    * Records what a group read delivered. Entries delivered for the first time, none of them pending already,
    * become one run; anything else becomes rows (after the runs holding any of them were moved into rows).
    * EXPLAIN: one primary-key range of the group's runs and one of its rows, between the batch's smallest and
@@ -308,15 +328,19 @@ export class PendingQueries {
     return n;
   }
 
-  async remove(streamId: number, group: string, id: StreamId): Promise<boolean> {
-    const runs = await this.runsBetween(streamId, group, id, id);
+  /**
+   * Takes an entry out of the PEL; answers whether this call did. With `consumer`, only while that consumer holds
+   * it: on PostgreSQL another node may have acknowledged or claimed it since it was read.
+   */
+  async remove(streamId: number, group: string, id: StreamId, consumer?: string): Promise<boolean> {
+    const runs = await this.runsBetween(streamId, group, id, id, consumer);
     if (runs.length > 0 && (await this.takeFromRuns(group, runs, new Set([keyOf(id)]))) > 0) return true;
-    const n = await this.sql.run("DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND ms = ? AND seq = ?", [
-      streamId,
-      group,
-      id.ms,
-      id.seq,
-    ]);
+    const params: SqlValue[] = [streamId, group, id.ms, id.seq];
+    if (consumer !== undefined) params.push(consumer);
+    const n = await this.sql.run(
+      `DELETE FROM pending WHERE stream_id = ? AND group_name = ? AND ms = ? AND seq = ?${consumer === undefined ? "" : " AND consumer = ?"}`,
+      params,
+    );
     return n > 0;
   }
 
