@@ -22,7 +22,7 @@ for (const backend of await backends()) {
     /** A unit that creates stream `name`, then throws if `fail` is set (after writing). */
     function createStream(name: string, fail = false) {
       return store.write(async (tx) => {
-        const created = await tx.streams.create("default", name, CONFIG, NOW);
+        const { stream: created } = await tx.streams.create("default", name, CONFIG, NOW);
         if (fail) throw new Error(`unit ${name} gives up after writing`);
         return created.name;
       });
@@ -75,7 +75,7 @@ for (const backend of await backends()) {
       const settled = await Promise.allSettled([
         createStream(names[0]!),
         store.write(async (tx) => {
-          const stream = await tx.streams.create("default", "dup-broken", CONFIG, NOW);
+          const { stream } = await tx.streams.create("default", "dup-broken", CONFIG, NOW);
           // The same id twice: the entries primary key refuses the second insert.
           await tx.entries.insert(stream.id, [entry]);
           await tx.entries.insert(stream.id, [entry]);

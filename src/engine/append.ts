@@ -35,7 +35,7 @@ export async function loadOrCreateStream(
   now: number,
   config: StreamConfig = DEFAULT_STREAM_CONFIG,
 ): Promise<StreamRecord> {
-  return (await tx.streams.get(namespace, name, true)) ?? (await tx.streams.create(namespace, name, config, now));
+  return (await tx.streams.get(namespace, name, true)) ?? (await tx.streams.create(namespace, name, config, now)).stream;
 }
 
 export async function requireStream(tx: Tx, namespace: string, name: string, lock = false): Promise<StreamRecord> {

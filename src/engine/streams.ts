@@ -137,8 +137,12 @@ export class StreamsService {
     checkName(name, "stream");
     const full = resolveStreamConfig(config, name);
     return this.ctx.store.write(async (tx) => {
-      if (await tx.streams.get(namespace, name)) throw new ConflictError(`stream '${name}' already exists`, { field: "stream" });
-      return tx.streams.create(namespace, name, full, this.ctx.clock.now());
+      const exists = () => new ConflictError(`stream '${name}' already exists`, { field: "stream" });
+      if (await tx.streams.get(namespace, name)) throw exists();
+      // Another node may have made it since the check: its options stand, and this request is told so.
+      const { stream, inserted } = await tx.streams.create(namespace, name, full, this.ctx.clock.now());
+      if (!inserted) throw exists();
+      return stream;
     });
   }
 

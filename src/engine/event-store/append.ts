@@ -71,7 +71,7 @@ interface Head {
 export async function appendInTx(tx: Tx, input: AppendInput): Promise<AppendOutcome> {
   const store =
     (await tx.events.getStore(input.namespace, input.name, true)) ??
-    (await tx.events.createStore(input.namespace, input.name, null, input.now));
+    (await tx.events.createStore(input.namespace, input.name, null, input.now)).store;
   // Transaction time never goes backwards within a store, so "as of" reads agree with the order of positions.
   const transactionTime = Math.max(input.now, store.lastTransactionTime);
   const heads = new Map<string, Head>();

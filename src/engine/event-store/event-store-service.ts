@@ -95,12 +95,15 @@ export class EventStoreService {
     }
     return this.ctx.store.write(async (tx) => {
       const existing = await tx.events.getStore(namespace, name, true);
-      const store = existing ?? (await tx.events.createStore(namespace, name, every ?? null, this.ctx.clock.now()));
-      if (existing && every !== undefined) {
+      // Another node may create it between the look and the insert: then it is configured here like an existing one.
+      const made = existing ? undefined : await tx.events.createStore(namespace, name, every ?? null, this.ctx.clock.now());
+      const store = existing ?? made!.store;
+      const created = made?.inserted ?? false;
+      if (!created && every !== undefined) {
         await tx.events.setSnapshotEvery(store.id, every);
         store.snapshotEvery = every;
       }
-      return { store, created: !existing };
+      return { store, created };
     });
   }
 

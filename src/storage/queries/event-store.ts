@@ -231,15 +231,21 @@ export class EventStoreQueries {
   }
 
   /** Creates the store unless it exists (another node may race us) and answers it, locked. */
-  async createStore(namespace: string, name: string, snapshotEvery: number | null, now: number): Promise<EventStoreRecord> {
-    await this.sql.run(
+  /** Creates the store unless it exists (another node may at the same moment); answers it and whether this call made it. */
+  async createStore(
+    namespace: string,
+    name: string,
+    snapshotEvery: number | null,
+    now: number,
+  ): Promise<{ store: EventStoreRecord; inserted: boolean }> {
+    const inserted = await this.sql.run(
       "INSERT INTO event_stores (namespace, name, snapshot_every, created_at) VALUES (?, ?, ?, ?) " +
         "ON CONFLICT (namespace, name) DO NOTHING",
       [namespace, name, snapshotEvery, now],
     );
     const store = await this.getStore(namespace, name, true);
     if (!store) throw new Error(`event store ${namespace}/${name} vanished while being created`);
-    return store;
+    return { store, inserted: inserted > 0 };
   }
 
   async setSnapshotEvery(id: number, snapshotEvery: number | null): Promise<void> {

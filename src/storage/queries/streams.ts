@@ -80,8 +80,12 @@ export class StreamQueries {
   }
 
   /** Creates the stream unless it exists (another node may race us); answers the row either way. */
-  async create(namespace: string, name: string, config: StreamConfig, now: number): Promise<StreamRecord> {
-    await this.sql.run(
+  /**
+   * Creates the stream unless it exists (another node may create it at the same moment); answers the stream and
+   * whether this call made it.
+   */
+  async create(namespace: string, name: string, config: StreamConfig, now: number): Promise<{ stream: StreamRecord; inserted: boolean }> {
+    const inserted = await this.sql.run(
       "INSERT INTO streams (namespace, name, partitions, max_len, max_age_ms, max_deliveries, dead_letter_stream, " +
         "dedupe_window_ms, positions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
         "ON CONFLICT (namespace, name) DO NOTHING",
@@ -98,9 +102,9 @@ export class StreamQueries {
         now,
       ],
     );
-    const created = await this.get(namespace, name, true);
-    if (!created) throw new Error(`stream ${namespace}/${name} vanished while being created`);
-    return created;
+    const stream = await this.get(namespace, name, true);
+    if (!stream) throw new Error(`stream ${namespace}/${name} vanished while being created`);
+    return { stream, inserted: inserted > 0 };
   }
 
   async updateConfig(id: number, config: StreamConfig, positions: number[]): Promise<void> {
