@@ -328,6 +328,29 @@ for (const backend of await backends()) {
       assert.equal(await poll(f.api, sess, "g"), null, "the session at 70 s is still open");
     });
 
+    it("event times in the payload: digits are epoch ms, ISO text is UTC unless it says otherwise, an impossible time falls back", async () => {
+      const name = unique("evtime");
+      const src = unique("src");
+      await define(f.api, tumbling(name, [src], { event_time_field: "t" }));
+      const zone = process.env.TZ;
+      process.env.TZ = "Asia/Kolkata"; // the server's own time zone must not matter
+      try {
+        f.clock.set(T0);
+        const utcText = new Date(T0 + 20 * SEC).toISOString().replace(/\.000Z$/, ""); // no offset
+        for (const t of [(T0 + 5 * SEC) * 1e6, utcText, String(T0 + 30 * SEC), T0 + 90 * SEC]) {
+          assert.equal((await f.api.post(`/stream/${src}/entries`, { payload: { t } })).status, 201);
+        }
+        const w = await poll(f.api, name, "g");
+        assert.equal(w.start, iso(T0));
+        assert.deepEqual(w.messages.map((m: any) => m.eventTime), [T0, T0 + 20 * SEC, T0 + 30 * SEC], "nanoseconds fall back to the append time");
+        await ack(f.api, w);
+        assert.equal((await f.api.get(`/api/v1/stream/${name}`)).status, 200);
+      } finally {
+        if (zone === undefined) delete process.env.TZ;
+        else process.env.TZ = zone;
+      }
+    });
+
     it("rejects bad bodies with the field named", async () => {
       const unknownField = await f.api.post("/api/v1/stream/define", { ...tumbling(unique("w"), ["x"]), colour: "red" });
       assert.equal(unknownField.status, 400);

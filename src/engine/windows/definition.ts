@@ -35,7 +35,8 @@ export const DEFAULT_WINDOW_OPTIONS = {
 /** The most source streams one definition may read. */
 export const MAX_SOURCES = 64;
 /** About 100 years: beyond this a duration is a mistake. */
-const MAX_MS = 100 * 365 * 24 * 3600 * 1000;
+/** The longest window, hop, gap, grace or lease: a hundred years. */
+export const MAX_MS = 100 * 365 * 24 * 3600 * 1000;
 
 function millis(value: number | undefined, field: string, min: number): number | undefined {
   if (value === undefined) return undefined;

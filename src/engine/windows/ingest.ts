@@ -1,12 +1,14 @@
 // Ingest: new entries of a windowed stream's sources go into its event-time index, raise watermarks, or, when
 // late, go to the late-entries stream. One node at a time per definition (its row is locked).
+import { MAX_TIME_MS } from "../../core/clock.js";
 import { compareIds, MAX_ID, MIN_ID, type StreamId } from "../../core/ids.js";
 import { MAX_DELIVERIES_HEADER, type Entry, type NewEntry } from "../../core/types.js";
 import { GLOBAL_KEY, isLate, MIN_TIME } from "../../core/windows.js";
 import type { Tx } from "../../storage/index.js";
 import type { WindowSourceCursor, WindowStreamRecord } from "../../storage/queries/windows.js";
 import { appendInTx } from "../append.js";
-import { lateStreamName, shapeOf } from "./definition.js";
+import { parseInstant } from "../event-store/bitemporal.js";
+import { lateStreamName, MAX_MS, shapeOf } from "./definition.js";
 
 /** Entries read per source in one round; a round's entries are merged by timestamp before indexing. */
 export const INGEST_BATCH = 1_000;
@@ -50,13 +52,23 @@ function eventTimeOf(def: WindowStreamRecord, entry: Entry): number {
   for (const part of def.eventTimeField.split(".")) {
     value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
   }
-  if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
-  if (typeof value === "string") {
-    const t = Date.parse(value);
-    if (!Number.isNaN(t)) return t;
+  const t = typeof value === "number" ? Math.trunc(value) : typeof value === "string" ? timeOfText(value) : NaN;
+  // No usable event time in the payload: the entry's own timestamp stands in. Nor is a time whose windows a Date
+  // could not hold (nanoseconds sent as milliseconds, say): it would jam its key for good.
+  return Number.isFinite(t) && Math.abs(t) <= MAX_EVENT_TIME ? t : entry.timestamp;
+}
+
+/** Room under the latest Date for a window's end plus its gap and grace period. */
+const MAX_EVENT_TIME = MAX_TIME_MS - 4 * MAX_MS;
+
+/** Digits are epoch ms; other text is an ISO 8601 time, read as UTC when it names no offset (as seek reads it). */
+function timeOfText(text: string): number {
+  if (/^-?\d+$/.test(text)) return Number(text);
+  try {
+    return parseInstant(text, "event time");
+  } catch {
+    return NaN;
   }
-  // No usable event time in the payload: the entry's own timestamp stands in.
-  return entry.timestamp;
 }
 
 function nextAfter(id: StreamId): StreamId {
