@@ -181,6 +181,17 @@ for (const backend of await backends()) {
       assertError(await single(-1, "A"), 400, "expectedVersion", "a negative expected version");
     });
 
+    it("a state at validAt folds the facts in effect then in the order they took effect, not the order recorded", async () => {
+      const store = unique("salary");
+      await append(api, store, { eventType: "SalarySet", aggregateId: "emp-1", eventData: { salary: 6000 }, validFrom: "2025-03-01T00:00:00Z" });
+      // Recorded later, back-dated: it took effect before the raise above.
+      await append(api, store, { eventType: "SalarySet", aggregateId: "emp-1", eventData: { salary: 5000 }, validFrom: "2025-01-01T00:00:00Z" });
+      const stateAt = async (when: string) =>
+        (await api.get(`${base(store)}/aggregates/emp-1/state?validAt=${when}`)).body.state as Msg;
+      assert.deepEqual(await stateAt("2025-04-01T00:00:00Z"), { salary: 6000 });
+      assert.deepEqual(await stateAt("2025-02-01T00:00:00Z"), { salary: 5000 });
+    });
+
     it("lets exactly one of two writers with the same expected version win", async () => {
       const store = unique("race");
       for (let v = 0; v < 20; v++) {

@@ -57,8 +57,14 @@ export async function reconstructInTx(
     from = page[page.length - 1]!.version + 1;
   }
   let state: JsonValue = snapshot ? (JSON.parse(snapshot.state) as JsonValue) : {};
-  for (const e of effectiveEvents(events)) {
-    if (options.validAt !== undefined && !validAt(e, options.validAt)) continue;
+  let folded = effectiveEvents(events);
+  if (options.validAt !== undefined) {
+    // What was true at a time is the facts in effect then, in the order they took effect: an event recorded later
+    // but valid from earlier (a back-dated change) does not override one that took effect after it.
+    const at = options.validAt;
+    folded = folded.filter((e) => validAt(e, at)).sort((a, b) => a.validFrom - b.validFrom || a.version - b.version);
+  }
+  for (const e of folded) {
     state = reducer(state, { eventType: e.eventType, data: JSON.parse(e.eventData) as JsonValue });
   }
   const last = events[events.length - 1];
