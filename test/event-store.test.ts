@@ -192,6 +192,20 @@ for (const backend of await backends()) {
       assert.deepEqual(await stateAt("2025-02-01T00:00:00Z"), { salary: 5000 });
     });
 
+    it("an aggregate's first typed event types its earlier events too, so a filter by type finds them all", async () => {
+      const store = unique("typed");
+      await append(api, store, { eventType: "Opened", aggregateId: "t1", eventData: {} });
+      await append(api, store, { eventType: "Paid", aggregateId: "t1", eventData: {}, aggregateType: "Order" });
+      await append(api, store, {
+        events: [
+          { eventType: "Opened", aggregateId: "t2", eventData: {} },
+          { eventType: "Paid", aggregateId: "t2", eventData: {}, aggregateType: "Order" },
+        ],
+      });
+      const found = (await query(api, store, "aggregateType=Order")).events.map((e: Msg) => `${e.aggregateId}:${e.version}`);
+      assert.deepEqual(found.sort(), ["t1:1", "t1:2", "t2:1", "t2:2"]);
+    });
+
     it("lets exactly one of two writers with the same expected version win", async () => {
       const store = unique("race");
       for (let v = 0; v < 20; v++) {

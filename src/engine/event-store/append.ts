@@ -132,6 +132,12 @@ export async function appendInTx(tx: Tx, input: AppendInput): Promise<AppendOutc
       throw new BadRequestError("validTo must be later than validFrom", { field: `${f}validTo` });
     }
 
+    if (head.aggregateType === null && event.aggregateType !== undefined && head.version > 0) {
+      // The aggregate's earlier events, stored or earlier in this batch, have no type: they are of this one, or a
+      // filter by type would miss them.
+      if (head.before > 0) await tx.events.typeAggregate(store.id, aggregateId, event.aggregateType);
+      for (const r of rows) if (r.aggregateId === aggregateId) r.aggregateType = event.aggregateType;
+    }
     head.version++;
     head.aggregateType ??= event.aggregateType ?? null;
     const row: StoredEvent = {

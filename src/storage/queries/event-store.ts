@@ -281,6 +281,14 @@ export class EventStoreQueries {
   }
 
   /** The aggregate's current version and type. EXPLAIN: one backwards step of the (store, aggregate, version) index. */
+  /** Gives an aggregate's untyped events its type. EXPLAIN: the (store_id, aggregate_id, version) index. */
+  async typeAggregate(storeId: number, aggregateId: string, aggregateType: string): Promise<void> {
+    await this.sql.run(
+      "UPDATE event_store_events SET aggregate_type = ? WHERE store_id = ? AND aggregate_id = ? AND aggregate_type IS NULL",
+      [aggregateType, storeId, aggregateId],
+    );
+  }
+
   async head(storeId: number, aggregateId: string): Promise<AggregateHead | undefined> {
     const row = await this.sql.get<{ version: number; aggregate_type: string | null }>(
       "SELECT version, aggregate_type FROM event_store_events WHERE store_id = ? AND aggregate_id = ? " +
