@@ -351,6 +351,26 @@ for (const backend of await backends()) {
       }
     });
 
+    it("an out-of-order entry joins its session while that session is open; it is late only once it closed", async () => {
+      const name = unique("sessorder");
+      const src = unique("src");
+      await define(f.api, { name, source_queue_names: [src], window_type: "session", window_gap_ms: 10 * SEC, window_grace_period_ms: 0, event_time_field: "t" });
+      f.clock.set(T0);
+      const add = async (at: number) => assert.equal((await f.api.post(`/stream/${src}/entries`, { payload: { t: T0 + at * SEC } })).status, 201);
+      await add(1);
+      await add(8);
+      assert.equal(await poll(f.api, name, "g"), null, "the session is still open");
+      await add(5); // behind the watermark (8 s), inside the open session
+      await add(500); // closes it
+      const w = await poll(f.api, name, "g");
+      assert.deepEqual(w.messages.map((m: any) => (m.eventTime - T0) / SEC), [1, 5, 8]);
+      await ack(f.api, w);
+      await add(3); // the session [1 s, 18 s) was handed out: now this one is late
+      await poll(f.api, name, "g");
+      const info = await f.api.get(`/api/v1/stream/${name}`);
+      assert.equal(info.body.late, 1);
+    });
+
     it("rejects bad bodies with the field named", async () => {
       const unknownField = await f.api.post("/api/v1/stream/define", { ...tumbling(unique("w"), ["x"]), colour: "red" });
       assert.equal(unknownField.status, 400);

@@ -81,12 +81,13 @@ export function isReady(shape: WindowShape, window: WindowBounds, watermark: num
 
 /**
  * An entry is late when a window it belongs to may already have been handed out: its earliest tumbling or
- * hopping window is ready, or, for sessions, the watermark has passed its event time by the grace period (a
- * session that could still take it has not closed only if that is not so). Late entries are kept apart, never
- * put into a window that was, or could have been, delivered.
+ * hopping window is ready, or, for sessions, the session it would join is. That session ends no earlier than
+ * `sessionFrom` plus the gap: `sessionFrom` is the latest indexed time within a gap before the entry, if any,
+ * else the entry's own time; any session it could bridge to on its right ends later still. Late entries are kept
+ * apart, never put into a window that was, or could have been, delivered.
  */
-export function isLate(shape: WindowShape, eventTime: number, watermark: number): boolean {
-  if (shape.type === "session") return watermark >= eventTime + shape.graceMs;
+export function isLate(shape: WindowShape, eventTime: number, watermark: number, sessionFrom = eventTime): boolean {
+  if (shape.type === "session") return watermark >= sessionFrom + shape.gapMs + shape.graceMs;
   const start = firstStartContaining(shape, eventTime);
   return watermark >= start + shape.durationMs + shape.graceMs;
 }

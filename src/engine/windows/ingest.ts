@@ -146,7 +146,10 @@ export async function ingestInTx(tx: Tx, def: WindowStreamRecord, now: number): 
       const key = def.partitioned ? String(p.entry.partition) : GLOBAL_KEY;
       const t = eventTimeOf(def, p.entry);
       const watermark = watermarks.get(key) ?? MIN_TIME;
-      if (isLate(shape, t, watermark)) {
+      // Out of order in a session stream: the session it joins may have begun before it.
+      const before = shape.type === "session" && t < watermark ? await tx.windows.lastTimeUpTo(def.id, key, t) : undefined;
+      const sessionFrom = before !== undefined && t - before < shape.gapMs ? before : t;
+      if (isLate(shape, t, watermark, sessionFrom)) {
         late.push(lateEntry(p, key, t));
       } else {
         await tx.windows.addItem(def.id, key, t, p.sourceId, p.entry.id);

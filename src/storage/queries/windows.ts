@@ -241,6 +241,16 @@ export class WindowQueries {
     return row === undefined ? undefined : Number(row.event_time);
   }
 
+  /** The latest indexed event time at or before `to` for a key. EXPLAIN: one probe of the primary key. */
+  async lastTimeUpTo(id: number, key: string, to: number): Promise<number | undefined> {
+    const row = await this.sql.get<{ event_time: number }>(
+      "SELECT event_time FROM window_items WHERE window_stream_id = ? AND window_key = ? AND event_time <= ? " +
+        "ORDER BY event_time DESC LIMIT 1",
+      [id, key, to],
+    );
+    return row === undefined ? undefined : Number(row.event_time);
+  }
+
   /** Distinct event times after `after` (exclusive), oldest first; session windows are found from these. */
   async timesAfter(id: number, key: string, after: number, limit: number): Promise<number[]> {
     const rows = await this.sql.all<{ event_time: number }>(
