@@ -371,6 +371,23 @@ for (const backend of await backends()) {
       assert.equal(info.body.late, 1);
     });
 
+    it("a seek into the middle of a session delivers that whole session again", async () => {
+      const name = unique("sessseek");
+      const src = unique("src");
+      await define(f.api, { name, source_queue_names: [src], window_type: "session", window_gap_ms: 10 * SEC, window_grace_period_ms: 0, event_time_field: "t" });
+      f.clock.set(T0);
+      for (const at of [1, 5, 9, 100]) {
+        assert.equal((await f.api.post(`/stream/${src}/entries`, { payload: { t: T0 + at * SEC } })).status, 201);
+      }
+      const first = await poll(f.api, name, "g");
+      assert.deepEqual([first.start, first.messages.length], [iso(T0 + SEC), 3]);
+      await ack(f.api, first);
+      const seek = await f.api.post("/api/v1/stream/seek", { streamName: name, consumerGroup: "g", timestamp: T0 + 6 * SEC });
+      assert.equal(seek.status, 200, JSON.stringify(seek.body));
+      const again = await poll(f.api, name, "g");
+      assert.deepEqual([again.start, again.end, again.messages.length], [first.start, first.end, 3]);
+    });
+
     it("rejects bad bodies with the field named", async () => {
       const unknownField = await f.api.post("/api/v1/stream/define", { ...tumbling(unique("w"), ["x"]), colour: "red" });
       assert.equal(unknownField.status, 400);

@@ -3,6 +3,7 @@ import { BadRequestError, ConflictError, NotFoundError } from "../../core/errors
 import { checkName } from "../../core/names.js";
 import { MIN_TIME, nextStartAfter, startForSeek } from "../../core/windows.js";
 import type { WindowStreamRecord } from "../../storage/queries/windows.js";
+import type { Tx } from "../../storage/index.js";
 import type { EngineContext } from "../context.js";
 import { Hub } from "../hub.js";
 import { assertSameDefinition, lateStreamName, resolveWindowStream, shapeOf, type WindowStreamOptions } from "./definition.js";
@@ -109,9 +110,17 @@ export class WindowsService {
     }
     const from = await this.ctx.store.write(async (tx) => {
       const def = await this.requireIn(tx, name, "streamName");
-      const start = startForSeek(shapeOf(def), timestamp);
+      const shape = shapeOf(def);
+      const start = startForSeek(shape, timestamp);
       await tx.windows.ensureGroup(def.id, group, start, this.ctx.clock.now());
       await tx.windows.seek(def.id, group, start);
+      // A session holding `timestamp` began before it, where its first entry is: each key goes back there.
+      if (shape.type === "session") {
+        for (const key of await tx.windows.progressKeys(def.id, group)) {
+          const begun = await sessionStartAt(tx, def.id, key, timestamp, shape.gapMs);
+          if (begun < start) await tx.windows.setNextStart(def.id, group, key, begun);
+        }
+      }
       return start;
     });
     this.ctx.changed(WINDOWS_NAMESPACE, name);
@@ -171,4 +180,15 @@ function lostLease(): ConflictError {
     "the lease is not held: it expired and the window went to another consumer, was already settled, or the group was seeked",
     { field: "leaseId" },
   );
+}
+
+/** The first entry of the key's session that holds `t`: walks back while entries are less than a gap apart. */
+async function sessionStartAt(tx: Tx, id: number, key: string, t: number, gapMs: number): Promise<number> {
+  let at = await tx.windows.lastTimeUpTo(id, key, t);
+  if (at === undefined || t - at >= gapMs) return t;
+  for (;;) {
+    const before = await tx.windows.lastTimeUpTo(id, key, at - 1);
+    if (before === undefined || at - before >= gapMs) return at;
+    at = before;
+  }
 }

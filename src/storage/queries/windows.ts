@@ -368,6 +368,25 @@ export class WindowQueries {
     );
   }
 
+  /** The keys a group has progress on. */
+  async progressKeys(id: number, group: string): Promise<string[]> {
+    const rows = await this.sql.all<{ window_key: string }>(
+      "SELECT window_key FROM window_progress WHERE window_stream_id = ? AND group_name = ?",
+      [id, group],
+    );
+    return rows.map((r) => r.window_key);
+  }
+
+  /** Moves one key of a group (after a seek, which dropped its lease). */
+  async setNextStart(id: number, group: string, key: string, start: number): Promise<void> {
+    await this.sql.run("UPDATE window_progress SET next_start = ? WHERE window_stream_id = ? AND group_name = ? AND window_key = ?", [
+      start,
+      id,
+      group,
+      key,
+    ]);
+  }
+
   async groups(id: number): Promise<string[]> {
     const rows = await this.sql.all<{ group_name: string }>(
       "SELECT group_name FROM window_groups WHERE window_stream_id = ? ORDER BY group_name",
