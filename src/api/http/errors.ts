@@ -1,4 +1,5 @@
 // One error shape for every HTTP failure: {"error": {"code", "message", "field"?}}.
+import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HTTP_STATUS, RunnelError, type ErrorCode } from "../../core/errors.js";
@@ -97,15 +98,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
  */
 export function clientErrorAnswer(error: Error & { code?: string }, socket: Duplex): void {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
-  const [status, reason, message] =
+  const [status, message] =
     error.code === "HPE_HEADER_OVERFLOW"
-      ? [431, "Request Header Fields Too Large", "the request line and headers are larger than 16 KB"]
+      ? [431, "the request line and headers are larger than 16 KB"]
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? [408, "Request Timeout", "the request was not received in time"]
-        : [400, "Bad Request", "the request is not valid HTTP"];
-  const text = JSON.stringify(body("RUNNEL_BAD_REQUEST", message));
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
-  }
-  socket.destroy();
+        ? [408, "the request was not received in time"]
+        : [400, "the request is not valid HTTP"];
+  answerRaw(socket, status, body("RUNNEL_BAD_REQUEST", message));
+}
+
+/** Answers on a bare socket (no Fastify reply to send through) and ends it: a refused upgrade, a parser error. */
+export function answerRaw(socket: Duplex, status: number, error: ErrorBody): void {
+  const text = JSON.stringify(error);
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: application/json`;
+  if (socket.writable) socket.end(`${head}\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  else socket.destroy();
 }

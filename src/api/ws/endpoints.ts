@@ -3,6 +3,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocketServer } from "ws";
 import { BadRequestError, HTTP_STATUS, RunnelError } from "../../core/errors.js";
+import { answerRaw } from "../http/errors.js";
 
 export interface WsEndpoint {
   /** Matches the request path (without the query string). */
@@ -13,7 +14,6 @@ export interface WsEndpoint {
 }
 
 const CLOSE_GRACE_MS = 1000;
-const REASONS: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error" };
 
 /** A path segment of an upgrade URL, decoded; malformed percent-encoding (`%ZZ`) is the client's error. */
 export function pathSegment(raw: string, field: string): string {
@@ -35,10 +35,7 @@ export function echoId(id: unknown): string | number | null {
 /** Refuses an upgrade with an HTTP answer in Runnel's error shape. */
 export function rejectUpgrade(socket: Duplex, error: unknown): void {
   const e = error instanceof RunnelError ? error : new RunnelError("RUNNEL_INTERNAL", "internal error");
-  const status = HTTP_STATUS[e.code];
-  const body = JSON.stringify({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
-  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json`;
-  socket.end(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  answerRaw(socket, HTTP_STATUS[e.code], { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
 }
 
 /** Asks every client to close; one that does not answer the close handshake (stalled, gone) is cut off. */
