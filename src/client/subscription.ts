@@ -274,18 +274,12 @@ export abstract class BaseSubscription<T> implements Subscription {
     this.touch();
     const { type: _type, connectionId: _connection, ...fields } = raw;
     let settled = false;
-    const settling = settle && {
-      ack: async () => {
-        const pending = await settle.ack();
-        settled = true;
-        return pending;
-      },
-      nack: async (delayMs?: number) => {
-        const pending = await settle.nack(delayMs);
-        settled = true;
-        return pending;
-      },
+    const marked = async (done: Promise<boolean>) => {
+      const pending = await done;
+      settled = true;
+      return pending;
     };
+    const settling = settle && { ack: () => marked(settle.ack()), nack: (delayMs?: number) => marked(settle.nack(delayMs)) };
     const message = { ...fields, messageId: raw.id, ...settling } as unknown as PushMessage<T>;
     if (this.isBroadcast) this.cursor = raw.id;
     this.chain = this.chain.then(async () => {
