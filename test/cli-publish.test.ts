@@ -3,7 +3,6 @@
 // against a real server. SQLite only: these tests check the command line, not storage.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,43 +11,13 @@ import type { RunningServer } from "../src/api/server.js";
 import { NotFoundError, RunnelClient } from "../src/client/index.js";
 import { ensureBuilt } from "./helpers/build.js";
 import { backends, type Backend } from "./helpers/backends.js";
+import { lines, runnel, startRunnel, type Run } from "./helpers/cli.js";
+import { unique } from "./helpers/http.js";
 import { MAIN, startTestServer } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
 
 /** The server's body limit here: a line of BODY_LIMIT bytes or more can never be stored. */
 const BODY_LIMIT = 64 * 1024;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString("hex")}`;
-}
-
-const lines = (text: string) => text.split("\n").filter((l) => l !== "");
-
-/** A running `runnel` child process whose stdin the test writes to when it likes. */
-function started(args: string[], url: string) {
-  const proc = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, RUNNEL_URL: url }, stdio: ["pipe", "pipe", "pipe"] });
-  const run: Run = { code: null, stdout: "", stderr: "" };
-  proc.stdout.on("data", (c: Buffer) => (run.stdout += c.toString()));
-  proc.stderr.on("data", (c: Buffer) => (run.stderr += c.toString()));
-  const closed = new Promise<Run>((resolve, reject) => {
-    proc.once("error", reject);
-    proc.once("close", (code) => resolve({ ...run, code }));
-  });
-  return { proc, run, closed };
-}
-
-/** Runs `node dist/cli/main.js ...args` to the end, feeding `input` to stdin. */
-function runnel(args: string[], url: string, input = ""): Promise<Run> {
-  const { proc, closed } = started(args, url);
-  proc.stdin.end(input);
-  return closed;
-}
 
 /** Runs a bash pipeline with RUNNEL_URL set, where `"$NODE" "$MAIN"` is the command. */
 function pipeline(script: string, url: string): Promise<Run> {
@@ -105,7 +74,7 @@ describe("runnel publish and integer flags", () => {
     const path = join(scratch, `${stream}.jsonl`);
     const payloads = Array.from({ length: 20_000 }, (_, i) => (i === 4 ? { n: i + 1, pad: "y".repeat(BODY_LIMIT) } : { n: i + 1 }));
     writeFileSync(path, payloads.map((p) => JSON.stringify(p) + "\n").join(""));
-    const run = await runnel(["publish", stream, "--file", path], url);
+    const run = await runnel(["publish", stream, "--file", path], { url });
     assert.equal(run.code, 1, run.stderr);
     assert.equal(lines(run.stderr).length, 1, run.stderr);
     const stored = await client.streams.range<{ n: number }>(stream, { count: 10_000 });
@@ -124,7 +93,7 @@ describe("runnel publish and integer flags", () => {
 
   it("a line that is not JSON reads alike: named, exit 1, and the entries stored before it are counted", async () => {
     const stream = unique("notjson");
-    const run = await runnel(["publish", stream], url, '{"n":1}\n\n{"n":2}\nnot json\n{"n":4}\n');
+    const run = await runnel(["publish", stream], { url, input: '{"n":1}\n\n{"n":2}\nnot json\n{"n":4}\n' });
     assert.equal(run.code, 1, run.stderr);
     assert.equal(run.stderr, "runnel: stdin line 4 is not JSON: not json (2 entries stored)\n");
     assert.equal(await length(stream), 2);
@@ -134,7 +103,7 @@ describe("runnel publish and integer flags", () => {
     const stream = unique("ids");
     const path = join(scratch, `${stream}.jsonl`);
     writeFileSync(path, Array.from({ length: 10_000 }, (_, i) => (i === 4999 ? "{not json\n" : `{"n":${i + 1}}\n`)).join(""));
-    const run = await runnel(["publish", stream, "--file", path, "--ids"], url);
+    const run = await runnel(["publish", stream, "--file", path, "--ids"], { url });
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /line 5000 is not JSON/);
     const ids = lines(run.stdout);
@@ -145,7 +114,7 @@ describe("runnel publish and integer flags", () => {
 
   it("input that arrives slowly: ids and the progress line show each entry once stored, before the input ends", async () => {
     const stream = unique("slow");
-    const { proc, run, closed } = started(["publish", stream, "--ids", "--progress"], url);
+    const { proc, run, closed } = startRunnel(["publish", stream, "--ids", "--progress"], url);
     for (const n of [1, 2, 3]) {
       proc.stdin.write(`{"n":${n}}\n`);
       await until(() => lines(run.stdout).length === n, `id ${n} while the input is still open`);
@@ -160,7 +129,7 @@ describe("runnel publish and integer flags", () => {
   it("--linger does not hold the last batch once the input has ended", async () => {
     const stream = unique("linger");
     const start = performance.now();
-    const run = await runnel(["publish", stream, '{"n":1}', "--linger", "10000"], url);
+    const run = await runnel(["publish", stream, '{"n":1}', "--linger", "10000"], { url });
     const seconds = (performance.now() - start) / 1000;
     assert.equal(run.code, 0, run.stderr);
     assert.ok(seconds < 5, `took ${seconds.toFixed(2)} s with --linger 10000`);
@@ -169,7 +138,7 @@ describe("runnel publish and integer flags", () => {
 
   it("--linger beyond what a timer holds is a usage error, before anything is sent", async () => {
     const stream = unique("linger");
-    const run = await runnel(["publish", stream, '{"n":1}', "--linger", "99999999999"], url);
+    const run = await runnel(["publish", stream, '{"n":1}', "--linger", "99999999999"], { url });
     assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stderr, "runnel: --linger must be an integer from 0 to 2147483647, got '99999999999'\n");
     assert.equal(await length(stream), 0);
@@ -177,14 +146,14 @@ describe("runnel publish and integer flags", () => {
 
   it("an integer flag that is blank, hex, exponent, negative or fractional is a usage error and changes nothing", async () => {
     const stream = unique("trim");
-    assert.equal((await runnel(["publish", stream, "1", "2", "3", "-q"], url)).code, 0);
+    assert.equal((await runnel(["publish", stream, "1", "2", "3", "-q"], { url })).code, 0);
     for (const value of [" ", "", "0x10", "1e3", "-1", "1.5", "+2"]) {
-      const run = await runnel(["trim", stream, `--maxlen=${value}`], url);
+      const run = await runnel(["trim", stream, `--maxlen=${value}`], { url });
       assert.equal(run.code, 2, `--maxlen '${value}': ${run.stderr}`);
       assert.equal(run.stderr, `runnel: --maxlen must be an integer of at least 0, got '${value}'\n`);
     }
     assert.equal(await length(stream), 3);
-    const trimmed = await runnel(["trim", stream, "--maxlen", "01"], url);
+    const trimmed = await runnel(["trim", stream, "--maxlen", "01"], { url });
     assert.equal(trimmed.code, 0, trimmed.stderr);
     assert.equal(await length(stream), 1);
   });

@@ -3,7 +3,6 @@
 // conformance suites cover on every backend.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,35 +12,9 @@ import type { RunningServer } from "../src/api/server.js";
 import { NotFoundError, RawJson, RunnelClient } from "../src/client/index.js";
 import { ensureBuilt } from "./helpers/build.js";
 import { backends, type Backend } from "./helpers/backends.js";
+import { lines, runnel, type Run } from "./helpers/cli.js";
+import { unique } from "./helpers/http.js";
 import { MAIN, startTestServer } from "./helpers/server.js";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString("hex")}`;
-}
-
-/** Runs `node dist/cli/main.js ...args`, feeding `input` to stdin. */
-function runnel(args: string[], options: { input?: string; url?: string } = {}): Promise<Run> {
-  const env = { ...process.env };
-  if (options.url !== undefined) env.RUNNEL_URL = options.url;
-  const proc = spawn(process.execPath, [MAIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  proc.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  proc.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  proc.stdin.end(options.input ?? "");
-  return new Promise((resolve, reject) => {
-    proc.once("error", reject);
-    proc.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lines = (text: string) => text.split("\n").filter((l) => l !== "");
 
 /** The frames a progress line drew on stderr: the pieces between carriage returns that are not blank. */
 const frames = (stderr: string) => stderr.split("\r").filter((f) => f.trim() !== "" && !f.startsWith("published"));
